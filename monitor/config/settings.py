@@ -1,0 +1,199 @@
+"""Deployment settings: database, fetch politeness, channels and subscriptions (not in sources.toml)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from monitor.config.errors import ConfigError, locate, read_toml
+
+CONFIG_ENV = "CGT_MONITOR_CONFIG"
+DATA_ENV = "CGT_MONITOR_DATA"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class FetchSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_agent: str = "cgt-monitor/0.1 (+regulatory notice watcher; polite polling)"
+    timeout_s: float = Field(default=30.0, gt=0)
+    max_bytes: int = Field(default=8_000_000, gt=0)
+    per_host_concurrency: int = Field(default=2, ge=1)
+    per_host_min_delay_s: float = Field(default=1.0, ge=0)
+    retries: int = Field(default=2, ge=0, le=10)
+    backoff_s: float = Field(default=2.0, ge=0)
+    max_concurrent_checks: int = Field(default=8, ge=1)
+
+
+class ScheduleSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    jitter_s: int = Field(default=120, ge=0)
+    dispatch_every_s: int = Field(default=30, ge=1)
+    timezone: str = "Asia/Shanghai"
+
+
+class DeliverySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    retry_base_s: float = Field(default=60.0, gt=0)
+    retry_max_s: float = Field(default=3600.0, gt=0)
+    give_up_after_h: float = Field(default=72.0, gt=0)
+
+
+class Channel(BaseModel):
+    """A named destination: one or more apprise URLs. `urls` may hold ${ENV} references (secrets)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    urls: list[str] = Field(min_length=1)
+    format: Literal["text", "markdown", "html"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_url(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "url" in data:
+            data = {**data}
+            url = data.pop("url")
+            data["urls"] = [url, *data.get("urls", [])]
+        return data
+
+    def resolved_urls(self) -> list[str]:
+        return [expand_env(url) for url in self.urls]
+
+    def masked_urls(self) -> list[str]:
+        return [mask_url(url) for url in self.urls]
+
+
+class Subscription(BaseModel):
+    """Who gets what: filters over the notice's verdict and origin, and how often."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
+    channels: list[str] = Field(min_length=1)
+    mode: Literal["immediate", "digest"] = "immediate"
+    relevant_only: bool = True
+    min_score: float = 0.0
+    agencies: list[str] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    doc_types: list[str] = Field(default_factory=list)
+    terms: list[str] = Field(default_factory=list)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    database_url: str | None = None
+    data_dir: Path | None = None
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    channels: dict[str, Channel] = Field(default_factory=dict)
+    subscription: list[Subscription] = Field(default_factory=list)
+
+    def state_dir(self) -> Path:
+        if self.data_dir is not None:
+            return self.data_dir
+        if env := os.environ.get(DATA_ENV):
+            return Path(env)
+        return Path(platformdirs.user_data_dir("cgt-monitor", appauthor=False))
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return expand_env(self.database_url)
+        return f"sqlite:///{self.state_dir() / 'cgt-monitor.db'}"
+
+
+def expand_env(value: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ConfigError("environment", f"${{{name}}} is referenced but not set")
+        return os.environ[name]
+
+    return _ENV_REF.sub(replace, value)
+
+
+def mask_url(url: str) -> str:
+    """Hide secrets in a URL for display: ${ENV} references stay as written, inline passwords are starred."""
+    masked = re.sub(r"(://[^:/@\s]+:)[^@/\s]+@", r"\1***@", url)
+    return re.sub(r"((?:token|key|secret|password|pass|access_token)=)[^&\s]+", r"\1***", masked, flags=re.I)
+
+
+def _check_references(settings: Settings, path: Path, text: str) -> None:
+    for index, sub in enumerate(settings.subscription):
+        for channel in sub.channels:
+            if channel not in settings.channels:
+                known = ", ".join(sorted(settings.channels)) or "none defined"
+                raise ConfigError(path, f"field 'channels': unknown channel '{channel}' (known: {known})",
+                                  line=locate(text, "subscription", index, ["channels"]),
+                                  where=f"[[subscription]] #{index + 1} ({sub.name})")
+    for name, channel in settings.channels.items():
+        for url in channel.urls:
+            for ref in _ENV_REF.findall(url):
+                if ref not in os.environ:
+                    raise ConfigError(path, f"field 'urls': ${{{ref}}} is referenced but not set in the environment",
+                                      line=locate(text, f"channels.{name}", None, ["urls"]) or
+                                      locate(text, f"channels.{name}", None, ["url"]),
+                                      where=f"[channels.{name}]")
+
+
+def resolve_config_path(explicit: Path | None) -> Path | None:
+    if explicit is not None:
+        return explicit
+    if env := os.environ.get(CONFIG_ENV):
+        return Path(env)
+    return None
+
+
+def load_settings(path: Path | None = None, data_dir: Path | None = None) -> Settings:
+    """Load the deployment file; without one, the embedded default (SQLite, no channels)."""
+    resolved = resolve_config_path(path)
+    if resolved is None:
+        settings = Settings()
+    else:
+        data, text = read_toml(resolved)
+        try:
+            settings = Settings.model_validate(data)
+        except ValidationError as exc:
+            _raise_settings_error(exc, resolved, text)
+        _check_references(settings, resolved, text)
+        if settings.data_dir is not None and not settings.data_dir.is_absolute():
+            settings = settings.model_copy(update={"data_dir": resolved.parent / settings.data_dir})
+    if data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": data_dir})
+    return settings
+
+
+def _raise_settings_error(exc: ValidationError, path: Path, text: str) -> None:
+    """Name the table ([fetch], [channels.x], [[subscription]] #n) and field of the first error."""
+    first = exc.errors()[0]
+    loc = list(first["loc"])
+    if len(loc) > 1 and isinstance(loc[1], int):
+        table, index, inner, where = str(loc[0]), loc[1], loc[2:], f"[[{loc[0]}]] #{loc[1] + 1}"
+    elif loc and loc[0] == "channels" and len(loc) > 1:
+        table, index, inner, where = f"channels.{loc[1]}", None, loc[2:], f"[channels.{loc[1]}]"
+    elif len(loc) > 1:
+        table, index, inner, where = str(loc[0]), None, loc[1:], f"[{loc[0]}]"
+    else:
+        table, index, inner, where = "", None, loc, "top level"
+    if table:
+        line = locate(text, table, index, inner)
+    else:
+        line = next((n for n, row in enumerate(text.splitlines(), 1)
+                     if loc and re.match(rf"^\s*{re.escape(str(loc[0]))}\s*=", row)), None)
+    field = ".".join(str(p) for p in inner) or table
+    if first["type"] == "missing":
+        message = "required field is missing"
+    elif first["type"] == "extra_forbidden":
+        message = "unknown field (check the spelling)"
+    else:
+        message = first["msg"]
+    raise ConfigError(path, f"field '{field}': {message}", line=line, where=where) from None

@@ -1,0 +1,136 @@
+"""The source catalogue (`sources.toml`): one `[[source]]` table per watched list page or API."""
+
+from __future__ import annotations
+
+import os
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from monitor.config.errors import ConfigError, locate, raise_validation, read_toml
+
+SOURCES_ENV = "CGT_MONITOR_SOURCES"
+
+
+class RequestSpec(BaseModel):
+    """How to ask for the list: most sources are a plain GET; JSON APIs often want a form POST."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["GET", "POST"] = "GET"
+    form: dict[str, str] | None = None
+    json_body: dict[str, Any] | None = Field(default=None, alias="json")
+    params: dict[str, str] | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", max_length=64)
+    agency: str = Field(min_length=1)
+    region: str = Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3}){0,2}$")
+    url: str
+    kind: str
+    label: str = ""
+    language: str = "zh"
+    enabled: bool = True
+    interval_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    encoding: str | None = None  # override when a site lies about its charset
+    follow: bool = False
+    key_pattern: str | None = None  # regex whose first group is the notice's stable id
+    page_url: str | None = None  # template for page N (>= 2) of the list, e.g. "index_{n0}.html"
+    min_delay_s: float | None = Field(default=None, ge=0)  # politeness override for this source's host
+    request: RequestSpec = Field(default_factory=RequestSpec)
+    extract: dict[str, Any] = Field(default_factory=dict)  # validated by the extractor of `kind`
+
+    @field_validator("url")
+    @classmethod
+    def _absolute_http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an absolute http(s) URL")
+        return value
+
+    @field_validator("key_pattern")
+    @classmethod
+    def _compiles_with_group(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            pattern = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+        if pattern.groups < 1:
+            raise ValueError("needs one capturing group: the stable id")
+        return value
+
+    @property
+    def host(self) -> str:
+        return self.url.split("/")[2].lower()
+
+
+def bundled_catalogue() -> Path:
+    """The catalogue shipped with the package (a wheel), or the repository's own in a checkout."""
+    packaged = resources.files("monitor").joinpath("bundled/sources.toml")
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "sources.toml"
+
+
+def resolve_sources_path(explicit: Path | None) -> Path:
+    if explicit is not None:
+        return explicit
+    if env := os.environ.get(SOURCES_ENV):
+        return Path(env)
+    local = Path("sources.toml")
+    return local if local.is_file() else bundled_catalogue()
+
+
+def parse_sources(data: dict[str, Any], text: str, path: Path) -> list[Source]:
+    """Validate a parsed catalogue: every error names file:line, the source and the field."""
+    from monitor.extract import registry  # the extractors own their option schemas
+
+    unknown = set(data) - {"source"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(path, f"unknown top-level key '{key}' (expected [[source]] tables)",
+                          line=locate(text, key, None))
+    raw_sources = data.get("source", [])
+    if not isinstance(raw_sources, list):
+        raise ConfigError(path, "'source' must be an array of tables: write [[source]]")
+    sources: list[Source] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(raw_sources):
+        label = f"[[source]] #{index + 1}" + (f" ({raw['name']})" if isinstance(raw.get("name"), str) else "")
+        try:
+            source = Source.model_validate(raw)
+        except ValidationError as exc:
+            raise_validation(exc, path, text, "source", index, label)
+        if source.kind not in registry.kinds():
+            raise ConfigError(path, f"field 'kind': unknown kind '{source.kind}' (known: {', '.join(registry.kinds())})",
+                              line=locate(text, "source", index, ["kind"]), where=label)
+        try:
+            registry.get(source.kind).options_model.model_validate(source.extract)
+        except ValidationError as exc:
+            # locate() walks [source.extract] sub-tables, so prefix the path
+            wrapped = exc.errors()[0]
+            loc = ["extract", *wrapped["loc"]]
+            raise ConfigError(path, f"field '{'.'.join(map(str, loc))}': "
+                              + ("required field is missing" if wrapped["type"] == "missing" else wrapped["msg"]),
+                              line=locate(text, "source", index, loc), where=label) from None
+        if source.name in seen:
+            raise ConfigError(path, f"field 'name': duplicate source name '{source.name}' "
+                              f"(first defined in [[source]] #{seen[source.name] + 1})",
+                              line=locate(text, "source", index, ["name"]), where=label)
+        seen[source.name] = index
+        sources.append(source)
+    return sources
+
+
+def load_sources(path: Path | None = None) -> list[Source]:
+    resolved = resolve_sources_path(path)
+    data, text = read_toml(resolved)
+    return parse_sources(data, text, resolved)

@@ -1,0 +1,69 @@
+"""HTML list pages: CSS selectors (selectolax) for the row, its title, link and date."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from monitor.extract.dates import parse_date
+from monitor.extract.links import is_file_link, resolve, stable_key
+from monitor.extract.registry import register
+from monitor.extract.text import clean_text
+from monitor.values import Fetched, Item
+
+if TYPE_CHECKING:
+    from monitor.config.sources import Source
+
+
+class HtmlListOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item: str  # one row of the list, e.g. "div.list ul li"
+    title: str = "a"  # element holding the title, within the row
+    title_attr: str | None = "title"  # attribute with the full title (link text is often cut with "...")
+    link: str = "a"
+    link_attr: str = "href"
+    date: str | None = None  # element with the date; without it the row's text is searched
+
+
+def _node_text(node: LexborNode) -> str:
+    return clean_text(node.text(separator=" "))
+
+
+def _title(row: LexborNode, options: HtmlListOptions) -> str:
+    node = row.css_first(options.title)
+    if node is None:
+        return ""
+    if options.title_attr:
+        attr = node.attributes.get(options.title_attr)
+        if attr and attr.strip():
+            # some sites put <br/> inside the attribute value
+            return clean_text(attr.replace("<br/>", " ").replace("<br>", " ").replace("<br />", " "))
+    return _node_text(node)
+
+
+def page_base(parser: LexborHTMLParser, url: str) -> str:
+    base = parser.css_first("base[href]")
+    href = base.attributes.get("href") if base is not None else None
+    return resolve(url, href) or url if href else url
+
+
+@register("html", HtmlListOptions, "HTML list page read with CSS selectors")
+def extract_html_list(fetched: Fetched, source: Source, options: HtmlListOptions, base_url: str) -> list[Item]:
+    parser = LexborHTMLParser(fetched.text)
+    base = page_base(parser, base_url)
+    items: list[Item] = []
+    for row in parser.css(options.item):
+        title = _title(row, options)
+        link_node = row.css_first(options.link)
+        url = resolve(base, link_node.attributes.get(options.link_attr)) if link_node is not None else None
+        if not title or not url:
+            continue
+        date_node = row.css_first(options.date) if options.date else None
+        published = parse_date(_node_text(date_node) if date_node is not None else _node_text(row))
+        extra = {"file": True} if is_file_link(url) else {}
+        items.append(Item(key=stable_key(url, source.key_pattern), title=title, url=url,
+                          published=published, extra=extra))
+    return items

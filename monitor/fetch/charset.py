@@ -1,0 +1,61 @@
+"""Turn response bytes into text: declared header charset, then <meta>, then detection.
+
+Chinese government sites often declare GB2312 or GBK while serving characters outside it, so every
+GB-family label is widened to GB18030, its superset.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from charset_normalizer import from_bytes
+
+_GB_FAMILY = {"gb2312", "gbk", "x-gbk", "cp936", "ms936", "gb_2312-80", "csgb2312", "euc-cn", "gb18030"}
+_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", re.I)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_\-:.]+)", re.I)
+
+
+def normalise_label(label: str | None) -> str | None:
+    """A Python codec name for a charset label, or None if unknown."""
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    if label in _GB_FAMILY:
+        return "gb18030"
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def charset_from_header(content_type: str | None) -> str | None:
+    match = _HEADER_CHARSET.search(content_type or "")
+    return normalise_label(match.group(1)) if match else None
+
+
+def charset_from_meta(content: bytes) -> str | None:
+    match = _META_CHARSET.search(content[:8192])
+    return normalise_label(match.group(1).decode("ascii", "ignore")) if match else None
+
+
+def decode(content: bytes, content_type: str | None = None, override: str | None = None) -> tuple[str, str]:
+    """Decode bytes to text; returns (text, codec used). Never raises on bad bytes."""
+    if content.startswith(codecs.BOM_UTF8):
+        return content[len(codecs.BOM_UTF8) :].decode("utf-8", "replace"), "utf-8"
+    candidates = [normalise_label(override), charset_from_header(content_type), charset_from_meta(content)]
+    for codec in candidates:
+        if codec is None:
+            continue
+        try:
+            return content.decode(codec), codec
+        except UnicodeDecodeError:
+            continue  # the declaration lies; try the next witness
+    try:
+        return content.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(content).best()
+    codec = normalise_label(best.encoding) if best is not None else None
+    codec = codec or "gb18030"
+    return content.decode(codec, "replace"), codec

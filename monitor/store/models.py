@@ -1,0 +1,150 @@
+"""Typed ORM models. The schema itself is created and evolved by the Alembic migrations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps none of the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class SourceState(Base):
+    """What we know of each source between checks: validators and health."""
+
+    __tablename__ = "sources"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64))
+    region: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    config_hash: Mapped[str | None] = mapped_column(String(64))  # validators only hold for the same config
+    baselined: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="never")  # ok, blocked, error, rot, never
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_checked_at: Mapped[dt.datetime | None]
+    last_ok_at: Mapped[dt.datetime | None]
+    last_elapsed_s: Mapped[float | None] = mapped_column(Float)
+    fetch_mode: Mapped[str | None] = mapped_column(String(16))
+
+
+class Notice(Base):
+    """One notice of one source, as last seen, with the classifier's verdict."""
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("source_name", "key", name="uq_notice_source_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_name: Mapped[str] = mapped_column(ForeignKey("sources.name"))
+    key: Mapped[str] = mapped_column(String(512))
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    published: Mapped[dt.date | None] = mapped_column(Date)
+    listed: Mapped[bool] = mapped_column(Boolean, default=True)  # on the list page at the last check
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    gone_at: Mapped[dt.datetime | None]
+    relevant: Mapped[bool] = mapped_column(Boolean, default=False)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    terms: Mapped[list[str]] = mapped_column(default=list)
+    topics: Mapped[list[str]] = mapped_column(default=list)
+    doc_type: Mapped[str | None] = mapped_column(String(32))
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Change(Base):
+    """The detected-changes log: one row per new, changed or gone notice."""
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_detected_at", "detected_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"))
+    source_name: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # new, changed, gone
+    detected_at: Mapped[dt.datetime]
+    title: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    published: Mapped[dt.date | None] = mapped_column(Date)
+    relevant: Mapped[bool] = mapped_column(Boolean, default=False)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    previous: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    notice: Mapped[Notice] = relationship(lazy="joined")
+
+
+class Delivery(Base):
+    """The outbox: one row per (subscription, notice, channel), written with the change it announces."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription", "notice_id", "channel", name="uq_delivery_once"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"))
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"))
+    subscription: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(16), default="immediate")
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime]
+    next_attempt_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    change: Mapped[Change] = relationship(lazy="joined")
+
+
+class Run(Base):
+    """One check of one source: when, what it found, how it ended."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_name: Mapped[str] = mapped_column(String(64), index=True)
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime]
+    outcome: Mapped[str] = mapped_column(String(16))
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    gone: Mapped[int] = mapped_column(Integer, default=0)
+    elapsed_s: Mapped[float] = mapped_column(Float, default=0.0)
+    reason: Mapped[str | None] = mapped_column(Text)
