@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from monitor.values import Diff, Item
 
 
-def _still_in_window(item: Item, index: int, previous: Sequence[Item], current: Sequence[Item],
-                     current_keys: set[str]) -> bool:
+def _still_in_window(
+    item: Item, index: int, previous: Sequence[Item], current: Sequence[Item], current_keys: set[str]
+) -> bool:
     """Was `item` expected on the page still? Lists show the latest N: rows that scroll off are not gone.
 
     With dates: an item newer than the oldest row still listed has been withdrawn. Without: an item that
@@ -45,7 +46,8 @@ def diff_items(
         else:
             unchanged.append(item)
     gone = [
-        item for index, item in enumerate(previous)
+        item
+        for index, item in enumerate(previous)
         if item.key not in current_keys and _still_in_window(item, index, previous, current, current_keys)
     ]
     return Diff(new=tuple(new), changed=tuple(changed), gone=tuple(gone), unchanged=tuple(unchanged))

@@ -78,8 +78,14 @@ class KeywordClassifier:
         topics = tuple(dict.fromkeys(term.topic for term in matches if term.topic and term.weight > 0))
         doc_type = self.doc_type(title, body)
         deadline = find_deadline(body or title) if doc_type == "draft_for_comment" else None
-        return Verdict(relevant=score >= self.threshold and bool(topics), score=score, terms=terms,
-                       topics=topics, doc_type=doc_type, deadline=deadline)
+        return Verdict(
+            relevant=score >= self.threshold and bool(topics),
+            score=score,
+            terms=terms,
+            topics=topics,
+            doc_type=doc_type,
+            deadline=deadline,
+        )
 
 
 def find_deadline(text: str) -> dt.date | None:

@@ -81,9 +81,7 @@ def locate(text: str, table: str, index: int | None, field_path: Sequence[str | 
     return best
 
 
-def raise_validation(
-    exc: ValidationError, path: Path, text: str, table: str, index: int | None, label: str
-) -> None:
+def raise_validation(exc: ValidationError, path: Path, text: str, table: str, index: int | None, label: str) -> None:
     """Turn the first pydantic error into a ConfigError naming file:line, the table and the field."""
     first = exc.errors()[0]
     loc = [part for part in first["loc"] if part not in ("function-after", "function-before")]

@@ -78,6 +78,8 @@ class Subscription(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$")
     channels: list[str] = Field(min_length=1)
     mode: Literal["immediate", "digest"] = "immediate"
+    digest_at: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # local time of day
+    digest_weekday: int | None = Field(default=None, ge=0, le=6)  # 0 = Monday; unset = daily
     relevant_only: bool = True
     min_score: float = 0.0
     agencies: list[str] = Field(default_factory=list)
@@ -132,17 +134,23 @@ def _check_references(settings: Settings, path: Path, text: str) -> None:
         for channel in sub.channels:
             if channel not in settings.channels:
                 known = ", ".join(sorted(settings.channels)) or "none defined"
-                raise ConfigError(path, f"field 'channels': unknown channel '{channel}' (known: {known})",
-                                  line=locate(text, "subscription", index, ["channels"]),
-                                  where=f"[[subscription]] #{index + 1} ({sub.name})")
+                raise ConfigError(
+                    path,
+                    f"field 'channels': unknown channel '{channel}' (known: {known})",
+                    line=locate(text, "subscription", index, ["channels"]),
+                    where=f"[[subscription]] #{index + 1} ({sub.name})",
+                )
     for name, channel in settings.channels.items():
         for url in channel.urls:
             for ref in _ENV_REF.findall(url):
                 if ref not in os.environ:
-                    raise ConfigError(path, f"field 'urls': ${{{ref}}} is referenced but not set in the environment",
-                                      line=locate(text, f"channels.{name}", None, ["urls"]) or
-                                      locate(text, f"channels.{name}", None, ["url"]),
-                                      where=f"[channels.{name}]")
+                    raise ConfigError(
+                        path,
+                        f"field 'urls': ${{{ref}}} is referenced but not set in the environment",
+                        line=locate(text, f"channels.{name}", None, ["urls"])
+                        or locate(text, f"channels.{name}", None, ["url"]),
+                        where=f"[channels.{name}]",
+                    )
 
 
 def resolve_config_path(explicit: Path | None) -> Path | None:
@@ -187,8 +195,14 @@ def _raise_settings_error(exc: ValidationError, path: Path, text: str) -> None:
     if table:
         line = locate(text, table, index, inner)
     else:
-        line = next((n for n, row in enumerate(text.splitlines(), 1)
-                     if loc and re.match(rf"^\s*{re.escape(str(loc[0]))}\s*=", row)), None)
+        line = next(
+            (
+                n
+                for n, row in enumerate(text.splitlines(), 1)
+                if loc and re.match(rf"^\s*{re.escape(str(loc[0]))}\s*=", row)
+            ),
+            None,
+        )
     field = ".".join(str(p) for p in inner) or table
     if first["type"] == "missing":
         message = "required field is missing"

@@ -96,8 +96,9 @@ def parse_sources(data: dict[str, Any], text: str, path: Path) -> list[Source]:
     unknown = set(data) - {"source"}
     if unknown:
         key = sorted(unknown)[0]
-        raise ConfigError(path, f"unknown top-level key '{key}' (expected [[source]] tables)",
-                          line=locate(text, key, None))
+        raise ConfigError(
+            path, f"unknown top-level key '{key}' (expected [[source]] tables)", line=locate(text, key, None)
+        )
     raw_sources = data.get("source", [])
     if not isinstance(raw_sources, list):
         raise ConfigError(path, "'source' must be an array of tables: write [[source]]")
@@ -110,21 +111,33 @@ def parse_sources(data: dict[str, Any], text: str, path: Path) -> list[Source]:
         except ValidationError as exc:
             raise_validation(exc, path, text, "source", index, label)
         if source.kind not in registry.kinds():
-            raise ConfigError(path, f"field 'kind': unknown kind '{source.kind}' (known: {', '.join(registry.kinds())})",
-                              line=locate(text, "source", index, ["kind"]), where=label)
+            raise ConfigError(
+                path,
+                f"field 'kind': unknown kind '{source.kind}' (known: {', '.join(registry.kinds())})",
+                line=locate(text, "source", index, ["kind"]),
+                where=label,
+            )
         try:
             registry.get(source.kind).options_model.model_validate(source.extract)
         except ValidationError as exc:
             # locate() walks [source.extract] sub-tables, so prefix the path
             wrapped = exc.errors()[0]
             loc = ["extract", *wrapped["loc"]]
-            raise ConfigError(path, f"field '{'.'.join(map(str, loc))}': "
-                              + ("required field is missing" if wrapped["type"] == "missing" else wrapped["msg"]),
-                              line=locate(text, "source", index, loc), where=label) from None
+            raise ConfigError(
+                path,
+                f"field '{'.'.join(map(str, loc))}': "
+                + ("required field is missing" if wrapped["type"] == "missing" else wrapped["msg"]),
+                line=locate(text, "source", index, loc),
+                where=label,
+            ) from None
         if source.name in seen:
-            raise ConfigError(path, f"field 'name': duplicate source name '{source.name}' "
-                              f"(first defined in [[source]] #{seen[source.name] + 1})",
-                              line=locate(text, "source", index, ["name"]), where=label)
+            raise ConfigError(
+                path,
+                f"field 'name': duplicate source name '{source.name}' "
+                f"(first defined in [[source]] #{seen[source.name] + 1})",
+                line=locate(text, "source", index, ["name"]),
+                where=label,
+            )
         seen[source.name] = index
         sources.append(source)
     return sources

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
     from monitor.config.sources import Source
 
 
+_BREAK = re.compile(r"<br\s*/?>", re.I)
+
+
 class HtmlListOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -28,8 +32,8 @@ class HtmlListOptions(BaseModel):
     date: str | None = None  # element with the date; without it the row's text is searched
 
 
-def _node_text(node: LexborNode) -> str:
-    return clean_text(node.text(separator=" "))
+def _node_text(node: LexborNode, separator: str = "") -> str:
+    return clean_text(node.text(separator=separator))
 
 
 def _title(row: LexborNode, options: HtmlListOptions) -> str:
@@ -39,8 +43,8 @@ def _title(row: LexborNode, options: HtmlListOptions) -> str:
     if options.title_attr:
         attr = node.attributes.get(options.title_attr)
         if attr and attr.strip():
-            # some sites put <br/> inside the attribute value
-            return clean_text(attr.replace("<br/>", " ").replace("<br>", " ").replace("<br />", " "))
+            # some sites put a line break inside the attribute value; Chinese titles join without a space
+            return clean_text(_BREAK.sub("", attr))
     return _node_text(node)
 
 
@@ -62,8 +66,9 @@ def extract_html_list(fetched: Fetched, source: Source, options: HtmlListOptions
         if not title or not url:
             continue
         date_node = row.css_first(options.date) if options.date else None
-        published = parse_date(_node_text(date_node) if date_node is not None else _node_text(row))
+        published = parse_date(_node_text(date_node, " ") if date_node is not None else _node_text(row, " "))
         extra = {"file": True} if is_file_link(url) else {}
-        items.append(Item(key=stable_key(url, source.key_pattern), title=title, url=url,
-                          published=published, extra=extra))
+        items.append(
+            Item(key=stable_key(url, source.key_pattern), title=title, url=url, published=published, extra=extra)
+        )
     return items

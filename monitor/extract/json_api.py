@@ -76,9 +76,12 @@ def extract_json_list(fetched: Fetched, source: Source, options: JsonListOptions
         if not title or not url:
             continue
         record_id = dig(record, options.id) if options.id else None
-        items.append(Item(
-            key=stable_key(url, source.key_pattern, str(record_id) if record_id else None),
-            title=title, url=url,
-            published=parse_date(dig(record, options.date)) if options.date else None,
-        ))
+        items.append(
+            Item(
+                key=stable_key(url, source.key_pattern, str(record_id) if record_id else None),
+                title=title,
+                url=url,
+                published=parse_date(dig(record, options.date)) if options.date else None,
+            )
+        )
     return items

@@ -105,12 +105,14 @@ class HttpFetcher:
                 log.info("retrying %s after %s (attempt %d/%d)", url, last_error, attempt + 2, attempts)
         return self._failed(url, last_error, started)
 
-    async def _send(
-        self, url: str, options: RequestOptions, headers: dict[str, str]
-    ) -> tuple[httpx.Response, bytes]:
+    async def _send(self, url: str, options: RequestOptions, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
         request = self._client.build_request(
-            options.method, url, headers=headers, params=options.params,
-            data=options.form, json=options.json_body,
+            options.method,
+            url,
+            headers=headers,
+            params=options.params,
+            data=options.form,
+            json=options.json_body,
         )
         response = await self._client.send(request, stream=True)
         try:
@@ -134,21 +136,38 @@ class HttpFetcher:
         elapsed = time.monotonic() - started
         headers = {k.lower(): v for k, v in response.headers.items()}
         common = dict(
-            url=url, final_url=str(response.url), status=response.status_code, headers=headers,
-            etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"),
+            url=url,
+            final_url=str(response.url),
+            status=response.status_code,
+            headers=headers,
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
             elapsed_s=elapsed,
         )
         if response.status_code == 304:
             return Fetched(outcome=FetchOutcome.NOT_MODIFIED, **common)
         text, encoding = decode(content, response.headers.get("content-type"), options.encoding)
         if reason := block_reason(response.status_code, text):
-            return Fetched(outcome=FetchOutcome.BLOCKED, content=content, text=text, encoding=encoding,
-                           reason=reason, **common)
+            return Fetched(
+                outcome=FetchOutcome.BLOCKED, content=content, text=text, encoding=encoding, reason=reason, **common
+            )
         if response.status_code >= 400:
-            return Fetched(outcome=FetchOutcome.ERROR, content=content, text=text, encoding=encoding,
-                           reason=f"HTTP {response.status_code}", **common)
+            return Fetched(
+                outcome=FetchOutcome.ERROR,
+                content=content,
+                text=text,
+                encoding=encoding,
+                reason=f"HTTP {response.status_code}",
+                **common,
+            )
         return Fetched(outcome=FetchOutcome.OK, content=content, text=text, encoding=encoding, **common)
 
     def _failed(self, url: str, reason: str, started: float) -> Fetched:
-        return Fetched(url=url, final_url=url, status=0, outcome=FetchOutcome.ERROR, reason=reason,
-                       elapsed_s=time.monotonic() - started)
+        return Fetched(
+            url=url,
+            final_url=url,
+            status=0,
+            outcome=FetchOutcome.ERROR,
+            reason=reason,
+            elapsed_s=time.monotonic() - started,
+        )

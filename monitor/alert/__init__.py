@@ -1,0 +1,1 @@
+"""Alerting: route changes to subscriptions, render messages, dispatch the outbox through apprise."""

@@ -1,0 +1,125 @@
+"""`cgt-monitor demo`: the whole product, offline, in seconds.
+
+Day 1 serves real recorded list pages (see pages/README.md) and takes a baseline: stored, not alerted.
+Day 2 serves the same pages with new rows, some on cell and gene therapy; the relevant ones are alerted
+by e-mail to an SMTP server the demo runs on 127.0.0.1, and the messages and the log are printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from monitor.app import open_store, running_pipeline
+from monitor.config.settings import Channel, FetchSettings, Settings, Subscription
+from monitor.config.sources import Source, bundled_catalogue, load_sources
+from monitor.localsite import LocalSite, Page
+from monitor.mailsink import MailSink
+from monitor.store.queries import LogFilter, change_log
+
+DEMO_SOURCES = ("nmpa-ggtg", "cde-guidelines", "govcn-zhengce", "gdmpa-tzgg")
+
+
+def _pages_dir() -> Path:
+    return Path(str(resources.files("monitor.demo").joinpath("pages")))
+
+
+def demo_sources(site: LocalSite) -> list[Source]:
+    """The real catalogue entries, pointed at the local site (same paths, same selectors)."""
+    catalogue = {s.name: s for s in load_sources(bundled_catalogue())}
+    sources = []
+    for name in DEMO_SOURCES:
+        real = catalogue[name]
+        parts = urlsplit(real.url)
+        sources.append(real.model_copy(update={"url": site.url(parts.path)}))
+    return sources
+
+
+def serve_day(site: LocalSite, sources: list[Source], day: str) -> None:
+    for source in sources:
+        suffix = ".json" if source.kind == "json" else ".html"
+        body = (_pages_dir() / day / f"{source.name}{suffix}").read_bytes()
+        content_type = "application/json;charset=UTF-8" if source.kind == "json" else "text/html"
+        site.set(urlsplit(source.url).path, Page(body, content_type=content_type))
+
+
+def demo_settings(data_dir: Path, mail_url: str) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        fetch=FetchSettings(per_host_min_delay_s=0.0, retries=0, timeout_s=10),
+        channels={"team-mail": Channel(urls=[mail_url])},
+        subscription=[Subscription(name="ra-team", channels=["team-mail"], mode="immediate", relevant_only=True)],
+    )
+
+
+def _cycle_table(title: str, reports: list) -> Table:
+    table = Table(title=title)
+    for column in ("source", "outcome", "items", "new", "CGT-relevant new", "alerts queued"):
+        table.add_column(column)
+    for r in reports:
+        s = r.summary
+        table.add_row(s.source, s.outcome, str(s.items), str(s.new), str(s.relevant_new), str(s.deliveries))
+    return table
+
+
+async def _run(console: Console, data_dir: Path) -> int:
+    with LocalSite() as site, MailSink() as inbox:
+        sources = demo_sources(site)
+        settings = demo_settings(data_dir, inbox.apprise_url())
+        database = open_store(settings)
+        console.print(
+            Panel.fit(
+                f"Serving recorded pages of {len(sources)} real sources on {site.base_url}\n"
+                f"SMTP inbox on 127.0.0.1:{inbox.port} · database {settings.resolved_database_url()}",
+                title="cgt-monitor demo",
+            )
+        )
+        async with running_pipeline(settings, database=database) as pipeline:
+            serve_day(site, sources, "day1")
+            reports, _ = await pipeline.run_once(sources)
+            console.print(_cycle_table("Day 1 — baseline (stored, not alerted)", reports))
+            serve_day(site, sources, "day2")
+            reports, dispatch = await pipeline.run_once(sources)
+            console.print(_cycle_table("Day 2 — the sites published new notices", reports))
+        console.print(f"alerts sent: {dispatch.sent}, failed: {dispatch.failed}")
+        for mail in inbox.mails:
+            title = escape(f"e-mail to {', '.join(mail.recipients)}: {mail.subject}")
+            console.print(Panel(escape(mail.part("plain") or ""), title=title, expand=False))
+        with database.sessions() as session:
+            rows = change_log(session, LogFilter(limit=50))
+        table = Table(title="Detected-changes log (`cgt-monitor log`)")
+        for column in ("kind", "agency", "published", "CGT", "title", "why"):
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(
+                row["kind"],
+                row["agency"],
+                row["published"] or "",
+                "yes" if row["relevant"] else "",
+                row["title"],
+                ", ".join(row["terms"]),
+            )
+        console.print(table)
+        relevant = sum(1 for row in rows if row["relevant"])
+        ok = dispatch.sent == relevant and len(inbox.mails) == relevant and relevant > 0
+        console.print(
+            ("[green]" if ok else "[red]") + f"{len(rows)} changes detected, {relevant} CGT-relevant, "
+            f"{len(inbox.mails)} e-mails received."
+        )
+        return 0 if ok else 1
+
+
+def run_demo(console: Console, data_dir: Path | None = None) -> int:
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return asyncio.run(_run(console, data_dir))
+    with tempfile.TemporaryDirectory(prefix="cgt-monitor-demo-") as tmp:
+        return asyncio.run(_run(console, Path(tmp)))

@@ -1,0 +1,116 @@
+"""A real HTTP server on 127.0.0.1 serving recorded pages: for the offline demo, the tests and `bench/`.
+
+Each path answers with a configurable page (body bytes, status, content type, headers, delay), honours
+If-None-Match with 304, and records every request so callers can assert on politeness.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class Page:
+    body: bytes
+    status: int = 200
+    content_type: str | None = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: bool = True
+    delay_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+
+class LocalSite:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.pages: dict[str, Page] = {}
+        self.requests: list[SeenRequest] = []
+        self._lock = threading.Lock()
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:  # quiet
+                pass
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path = urlsplit(self.path).path
+                with site._lock:
+                    site.requests.append(
+                        SeenRequest(self.command, self.path, dict(self.headers.items()), body, time.monotonic())
+                    )
+                    page = site.pages.get(path)
+                if page is None:
+                    page = Page(b"<html><body>404 Not Found</body></html>", status=404)
+                if page.delay_s:
+                    time.sleep(page.delay_s)
+                etag = f'"{hashlib.sha1(page.body).hexdigest()[:16]}"' if page.etag else None
+                if etag and page.status == 200 and self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(page.status)
+                if page.content_type:
+                    self.send_header("Content-Type", page.content_type)
+                if etag:
+                    self.send_header("ETag", etag)
+                for name, value in page.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(page.body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(page.body)
+
+            do_GET = do_POST = do_HEAD = _serve
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def set(self, path: str, page: Page) -> None:
+        with self._lock:
+            self.pages[path] = page
+
+    def hits(self, path: str) -> list[SeenRequest]:
+        with self._lock:
+            return [r for r in self.requests if urlsplit(r.path).path == path]
+
+    def start(self) -> LocalSite:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="localsite", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> LocalSite:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,180 @@
+"""The one place that knows the order of a check: fetch → extract → diff → classify → store+route → dispatch."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor import failpoints
+from monitor.alert.dispatch import Dispatcher, DispatchReport
+from monitor.alert.route import route
+from monitor.config.settings import Settings
+from monitor.config.sources import Source
+from monitor.diff import diff_items
+from monitor.extract import extract_items
+from monitor.fetch import HttpFetcher, RequestOptions
+from monitor.fetch.blocked import looks_like_challenge
+from monitor.store.checks import (
+    CheckSummary,
+    Snapshot,
+    load_snapshot,
+    record_not_modified,
+    record_problem,
+    record_success,
+)
+from monitor.store.models import utcnow
+from monitor.values import Diff, Fetched, FetchOutcome, Item, Verdict
+
+log = logging.getLogger(__name__)
+
+
+class Classifier(Protocol):
+    def classify(self, title: str, body: str = "") -> Verdict: ...
+
+
+@dataclass
+class CheckReport:
+    """Everything one check saw, for the CLI; `summary` is what was (or would have been) recorded."""
+
+    source: Source
+    summary: CheckSummary
+    fetched: Fetched | None = None
+    items: list[Item] = field(default_factory=list)
+    diff: Diff | None = None
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        fetcher: HttpFetcher,
+        classifier: Classifier,
+        dispatcher: Dispatcher,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.fetcher = fetcher
+        self.classifier = classifier
+        self.dispatcher = dispatcher
+        self._checks = asyncio.Semaphore(settings.fetch.max_concurrent_checks)
+
+    def _snapshot(self, source: Source) -> Snapshot:
+        with self.sessions() as session:
+            return load_snapshot(session, source)
+
+    async def fetch(self, source: Source, snapshot: Snapshot | None = None) -> Fetched:
+        request = source.request
+        return await self.fetcher.fetch(
+            source.url,
+            RequestOptions(
+                method=request.method,
+                form=request.form,
+                json_body=request.json_body,
+                params=request.params,
+                headers=request.headers,
+                etag=snapshot.etag if snapshot else None,
+                last_modified=snapshot.last_modified if snapshot else None,
+                encoding=source.encoding,
+                min_delay_s=source.min_delay_s,
+            ),
+        )
+
+    async def check(self, source: Source, *, dry_run: bool = False) -> CheckReport:
+        async with self._checks:
+            return await self._check(source, dry_run)
+
+    async def _check(self, source: Source, dry_run: bool) -> CheckReport:
+        started = utcnow()
+        snapshot = await asyncio.to_thread(self._snapshot, source)
+        fetched = await self.fetch(source, None if dry_run else snapshot)
+
+        def problem(status: str, reason: str) -> CheckReport:
+            log.warning("%s: %s (%s)", source.name, status, reason)
+            summary = CheckSummary(source=source.name, outcome=status, reason=reason)
+            if not dry_run:
+                summary = self._write(lambda s: record_problem(s, source, status, reason, fetched, utcnow(), started))
+            return CheckReport(source, summary, fetched)
+
+        if fetched.outcome is FetchOutcome.NOT_MODIFIED:
+            summary = CheckSummary(source=source.name, outcome="not_modified")
+            if not dry_run:
+                summary = self._write(lambda s: record_not_modified(s, source, fetched, utcnow(), started))
+            return CheckReport(source, summary, fetched)
+        if fetched.outcome is FetchOutcome.BLOCKED:
+            return problem("blocked", f"{fetched.reason} at {fetched.final_url}")
+        if fetched.outcome is FetchOutcome.ERROR:
+            return problem("error", f"{fetched.reason} at {fetched.final_url}")
+        try:
+            items = extract_items(fetched, source)
+        except Exception as exc:  # a broken page must not stop the daemon; it is a health event
+            return problem("error", f"extraction failed at {fetched.final_url}: {exc}")
+        if not items and looks_like_challenge(fetched.text):
+            return problem("blocked", f"anti-bot challenge page instead of the list at {fetched.final_url}")
+        diff = diff_items(snapshot.known, snapshot.listing, items, first_sight=not snapshot.baselined)
+        if diff.rot:
+            return problem(
+                "rot",
+                f"no items at {fetched.final_url} where the last check listed "
+                f"{len(snapshot.listing)}: the page layout may have changed",
+            )
+        if diff.baseline and not items:
+            return problem("rot", f"no items extracted at {fetched.final_url}: check the selectors")
+        to_classify = [*diff.new, *(current for _, current in diff.changed)]
+        verdicts = {item.key: self.classifier.classify(item.title) for item in to_classify}
+        report = CheckReport(
+            source,
+            CheckSummary(
+                source=source.name,
+                outcome="dry_run",
+                items=len(items),
+                new=len(diff.new),
+                changed=len(diff.changed),
+                gone=len(diff.gone),
+                baseline=diff.baseline,
+            ),
+            fetched,
+            items,
+            diff,
+            verdicts,
+        )
+        if dry_run:
+            return report
+        now = utcnow()
+
+        def router(item: Item, verdict: Verdict) -> list:
+            return route(self.settings.subscription, source, item, verdict, now, self.settings.schedule.timezone)
+
+        report.summary = self._write(
+            lambda s: record_success(s, source, fetched, items, diff, verdicts, router, now, started)
+        )
+        failpoints.hit("check.after_commit")
+        log.info(
+            "%s: %s items, %d new (%d relevant), %d changed, %d gone%s",
+            source.name,
+            len(items),
+            len(diff.new),
+            report.summary.relevant_new,
+            len(diff.changed),
+            len(diff.gone),
+            " [baseline]" if diff.baseline else "",
+        )
+        return report
+
+    def _write(self, action):  # type: ignore[no-untyped-def]
+        """Run one recording function in one transaction: all of it is stored, or none."""
+        with self.sessions.begin() as session:
+            return action(session)
+
+    async def check_all(self, sources: Sequence[Source]) -> list[CheckReport]:
+        return list(await asyncio.gather(*(self.check(source) for source in sources)))
+
+    async def run_once(self, sources: Sequence[Source]) -> tuple[list[CheckReport], DispatchReport]:
+        reports = await self.check_all(sources)
+        return reports, await self.dispatcher.dispatch_due()

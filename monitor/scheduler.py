@@ -1,0 +1,101 @@
+"""The daemon: APScheduler decides when each source is checked; SIGTERM drains in-flight work."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import signal
+from collections.abc import Sequence
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor.config.sources import Source
+from monitor.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+
+class Daemon:
+    def __init__(self, pipeline: Pipeline, sources: Sequence[Source]) -> None:
+        self.pipeline = pipeline
+        self.sources = [s for s in sources if s.enabled]
+        self._stop = asyncio.Event()
+        self._in_flight: set[asyncio.Task[Any]] = set()
+
+    def _track_current_task(self) -> None:
+        """Remember the running job so that a stop waits for it to finish."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+
+    async def _check_and_dispatch(self, source: Source) -> None:
+        if self._stop.is_set():
+            return
+        self._track_current_task()
+        try:
+            report = await self.pipeline.check(source)
+            if report.summary.deliveries:
+                await self.pipeline.dispatcher.dispatch_due()
+        except Exception:  # one source's failure must never stop the others
+            log.exception("check of %s failed", source.name)
+
+    async def _dispatch(self) -> None:
+        if self._stop.is_set():
+            return
+        self._track_current_task()
+        try:
+            await self.pipeline.dispatcher.dispatch_due()
+        except Exception:
+            log.exception("dispatch failed")
+
+    def build_scheduler(self) -> AsyncIOScheduler:
+        settings = self.pipeline.settings.schedule
+        scheduler = AsyncIOScheduler(
+            timezone=settings.timezone, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+        )
+        for source in self.sources:
+            jitter = min(settings.jitter_s, source.interval_minutes * 30)
+            scheduler.add_job(
+                self._check_and_dispatch,
+                IntervalTrigger(minutes=source.interval_minutes, jitter=jitter),
+                args=[source],
+                id=f"check:{source.name}",
+                name=f"check {source.name}",
+                next_run_time=None,
+            )
+        scheduler.add_job(
+            self._dispatch, IntervalTrigger(seconds=settings.dispatch_every_s), id="dispatch", name="dispatch outbox"
+        )
+        return scheduler
+
+    def stop(self) -> None:
+        log.info("stop requested: finishing in-flight work")
+        self._stop.set()
+
+    async def run(self, drain_timeout_s: float = 120.0) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.stop)
+        scheduler = self.build_scheduler()
+        scheduler.start()
+        # first checks start now, spread over a minute so a restart does not burst every host at once
+        for index, source in enumerate(self.sources):
+            delay = (index / max(1, len(self.sources))) * min(60, source.interval_minutes * 60)
+            job = scheduler.get_job(f"check:{source.name}")
+            if job is not None:
+                job.modify(next_run_time=_in_seconds(delay, scheduler))
+        log.info("daemon started: %d sources", len(self.sources))
+        await self._stop.wait()
+        scheduler.shutdown(wait=False)
+        if self._in_flight:
+            log.info("waiting for %d in-flight jobs", len(self._in_flight))
+            await asyncio.wait(set(self._in_flight), timeout=drain_timeout_s)
+        log.info("daemon stopped")
+
+
+def _in_seconds(seconds: float, scheduler: AsyncIOScheduler) -> dt.datetime:
+    return dt.datetime.now(scheduler.timezone) + dt.timedelta(seconds=seconds)

@@ -1,0 +1,76 @@
+"""Trying a source before it goes live: fetch it (or read a saved page) and extract, storing nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from monitor.classify import default_classifier
+from monitor.config.settings import Settings
+from monitor.config.sources import Source
+from monitor.extract import extract_items
+from monitor.fetch import HttpFetcher, RequestOptions
+from monitor.fetch.blocked import block_reason, looks_like_challenge
+from monitor.fetch.charset import decode
+from monitor.pipeline import CheckReport
+from monitor.store.checks import CheckSummary
+from monitor.values import Fetched, FetchOutcome
+
+
+def read_saved_page(source: Source, path: Path) -> Fetched:
+    """A saved page as if the source's URL had served it: links resolve against the source URL."""
+    content = path.read_bytes()
+    content_type = "application/json" if path.suffix == ".json" else None
+    text, encoding = decode(content, content_type, source.encoding)
+    return Fetched(
+        url=source.url,
+        final_url=source.url,
+        status=200,
+        outcome=FetchOutcome.OK,
+        content=content,
+        text=text,
+        encoding=encoding,
+    )
+
+
+async def _fetch(source: Source, settings: Settings) -> Fetched:
+    async with HttpFetcher(settings.fetch) as fetcher:
+        request = source.request
+        return await fetcher.fetch(
+            source.url,
+            RequestOptions(
+                method=request.method,
+                form=request.form,
+                json_body=request.json_body,
+                params=request.params,
+                headers=request.headers,
+                encoding=source.encoding,
+            ),
+        )
+
+
+def try_source(source: Source, settings: Settings, file: Path | None = None) -> CheckReport:
+    fetched = read_saved_page(source, file) if file else asyncio.run(_fetch(source, settings))
+
+    def outcome(status: str, reason: str | None = None, items: int = 0) -> CheckSummary:
+        return CheckSummary(source=source.name, outcome=status, items=items, reason=reason)
+
+    if fetched.outcome is not FetchOutcome.OK:
+        return CheckReport(source, outcome(fetched.outcome.value, fetched.reason), fetched)
+    if file and (reason := block_reason(fetched.status, fetched.text)):
+        return CheckReport(source, outcome("blocked", reason), fetched)
+    try:
+        items = extract_items(fetched, source, base_url=source.url if file else None)
+    except Exception as exc:
+        return CheckReport(source, outcome("error", f"extraction failed: {exc}"), fetched)
+    if not items:
+        reason = (
+            "anti-bot challenge page instead of the list"
+            if looks_like_challenge(fetched.text)
+            else "no items extracted: check the selectors against the page"
+        )
+        status = "blocked" if looks_like_challenge(fetched.text) else "rot"
+        return CheckReport(source, outcome(status, reason), fetched)
+    classifier = default_classifier()
+    verdicts = {item.key: classifier.classify(item.title) for item in items}
+    return CheckReport(source, outcome("ok", items=len(items)), fetched, items, None, verdicts)

@@ -1,0 +1,266 @@
+"""Recording one check: snapshot, changes and their outbox rows in a single transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.alert.route import Route
+from monitor.config.sources import Source
+from monitor.store.models import Change, Delivery, Notice, Run, SourceState
+from monitor.values import Diff, Fetched, FetchOutcome, Item, Verdict
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the store knows of a source before a check."""
+
+    known: dict[str, Item]  # every notice ever seen, by key
+    listing: list[Item]  # the last list page, in page order
+    baselined: bool
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    source: str
+    outcome: str
+    items: int = 0
+    new: int = 0
+    changed: int = 0
+    gone: int = 0
+    relevant_new: int = 0
+    deliveries: int = 0
+    baseline: bool = False
+    reason: str | None = None
+
+
+def config_hash(source: Source) -> str:
+    """Validators (ETag, Last-Modified) are only trusted for the configuration that produced the snapshot."""
+    payload = json.dumps(
+        source.model_dump(mode="json", exclude={"label", "interval_minutes", "enabled"}),
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def _as_item(notice: Notice) -> Item:
+    return Item(key=notice.key, title=notice.title, url=notice.url, published=notice.published, extra=notice.extra)
+
+
+def _state(session: Session, source: Source) -> SourceState:
+    state = session.get(SourceState, source.name)
+    if state is None:
+        state = SourceState(
+            name=source.name,
+            agency=source.agency,
+            region=source.region,
+            url=source.url,
+            baselined=False,
+            status="never",
+            consecutive_failures=0,
+            item_count=0,
+        )
+        session.add(state)
+    state.agency, state.region, state.url = source.agency, source.region, source.url
+    return state
+
+
+def load_snapshot(session: Session, source: Source) -> Snapshot:
+    state = session.get(SourceState, source.name)
+    notices = session.scalars(select(Notice).where(Notice.source_name == source.name)).all()
+    listing = sorted((n for n in notices if n.listed), key=lambda n: n.position)
+    trusted = state is not None and state.config_hash == config_hash(source) and state.baselined
+    return Snapshot(
+        known={n.key: _as_item(n) for n in notices},
+        listing=[_as_item(n) for n in listing],
+        baselined=bool(state and state.baselined),
+        etag=state.etag if trusted and state else None,
+        last_modified=state.last_modified if trusted and state else None,
+    )
+
+
+def _apply_verdict(notice: Notice, verdict: Verdict) -> None:
+    notice.relevant, notice.score = verdict.relevant, verdict.score
+    notice.terms, notice.topics = list(verdict.terms), list(verdict.topics)
+    notice.doc_type, notice.deadline = verdict.doc_type, verdict.deadline
+
+
+def record_success(
+    session: Session,
+    source: Source,
+    fetched: Fetched,
+    items: Sequence[Item],
+    diff: Diff,
+    verdicts: Mapping[str, Verdict],
+    router: Callable[[Item, Verdict], list[Route]],
+    now: dt.datetime,
+    started: dt.datetime,
+) -> CheckSummary:
+    """Store the new snapshot, the changes and the deliveries they cause. The caller commits once."""
+    state = _state(session, source)
+    notices = {n.key: n for n in session.scalars(select(Notice).where(Notice.source_name == source.name))}
+    current_keys = {item.key for item in items}
+    new_keys = {item.key for item in diff.new}
+    changed_keys = {current.key for _, current in diff.changed}
+    gone_keys = {item.key for item in diff.gone}
+    deliveries = relevant_new = 0
+
+    for position, item in enumerate(items):
+        notice = notices.get(item.key)
+        if notice is None:
+            notice = Notice(source_name=source.name, key=item.key, first_seen_at=now, extra=item.extra)
+            session.add(notice)
+            notices[item.key] = notice
+        previous = {
+            "title": notice.title,
+            "url": notice.url,
+            "published": notice.published.isoformat() if notice.published else None,
+        }
+        notice.title, notice.url, notice.published = item.title, item.url, item.published
+        notice.listed, notice.position, notice.last_seen_at, notice.gone_at = True, position, now, None
+        if item.extra:
+            notice.extra = {**(notice.extra or {}), **item.extra}
+        if item.key in verdicts:
+            _apply_verdict(notice, verdicts[item.key])
+        if diff.baseline or (item.key not in new_keys and item.key not in changed_keys):
+            continue
+        session.flush()  # ids for the change and delivery rows
+        kind = "new" if item.key in new_keys else "changed"
+        change = Change(
+            notice_id=notice.id,
+            source_name=source.name,
+            kind=kind,
+            detected_at=now,
+            title=item.title,
+            url=item.url,
+            published=item.published,
+            relevant=notice.relevant,
+            score=notice.score,
+            previous=previous if kind == "changed" else {},
+        )
+        session.add(change)
+        if kind != "new":
+            continue
+        relevant_new += int(notice.relevant)
+        session.flush()
+        for target in router(item, verdicts[item.key]):
+            session.add(
+                Delivery(
+                    change_id=change.id,
+                    notice_id=notice.id,
+                    subscription=target.subscription,
+                    channel=target.channel,
+                    mode=target.mode,
+                    status="pending",
+                    attempts=0,
+                    created_at=now,
+                    next_attempt_at=target.due_at,
+                )
+            )
+            deliveries += 1
+
+    for key, notice in notices.items():
+        if key in current_keys or not notice.listed:
+            continue
+        notice.listed = False
+        if key in gone_keys:
+            notice.gone_at = now
+            session.flush()
+            session.add(
+                Change(
+                    notice_id=notice.id,
+                    source_name=source.name,
+                    kind="gone",
+                    detected_at=now,
+                    title=notice.title,
+                    url=notice.url,
+                    published=notice.published,
+                    relevant=notice.relevant,
+                    score=notice.score,
+                    previous={},
+                )
+            )
+
+    state.baselined = True
+    state.etag, state.last_modified = fetched.etag, fetched.last_modified
+    state.config_hash = config_hash(source)
+    _mark_health(state, "ok", None, now, fetched)
+    state.last_ok_at = now
+    state.item_count = len(items)
+    summary = CheckSummary(
+        source=source.name,
+        outcome="baseline" if diff.baseline else "ok",
+        items=len(items),
+        new=len(diff.new),
+        changed=len(diff.changed),
+        gone=len(diff.gone),
+        relevant_new=relevant_new,
+        deliveries=deliveries,
+        baseline=diff.baseline,
+    )
+    _add_run(session, summary, started, now, fetched.elapsed_s)
+    return summary
+
+
+def _mark_health(
+    state: SourceState, status: str, reason: str | None, now: dt.datetime, fetched: Fetched | None
+) -> None:
+    state.status, state.status_reason, state.last_checked_at = status, reason, now
+    state.consecutive_failures = 0 if status == "ok" else state.consecutive_failures + 1
+    if fetched is not None:
+        state.last_elapsed_s = fetched.elapsed_s
+        state.fetch_mode = "http"
+
+
+def record_not_modified(
+    session: Session, source: Source, fetched: Fetched, now: dt.datetime, started: dt.datetime
+) -> CheckSummary:
+    state = _state(session, source)
+    _mark_health(state, "ok", None, now, fetched)
+    state.last_ok_at = now
+    summary = CheckSummary(source=source.name, outcome=FetchOutcome.NOT_MODIFIED.value, items=state.item_count)
+    _add_run(session, summary, started, now, fetched.elapsed_s)
+    return summary
+
+
+def record_problem(
+    session: Session,
+    source: Source,
+    status: str,
+    reason: str,
+    fetched: Fetched | None,
+    now: dt.datetime,
+    started: dt.datetime,
+) -> CheckSummary:
+    """A blocked, failed or rotten check: health changes, the snapshot and its validators do not."""
+    state = _state(session, source)
+    _mark_health(state, status, reason, now, fetched)
+    summary = CheckSummary(source=source.name, outcome=status, reason=reason)
+    _add_run(session, summary, started, now, fetched.elapsed_s if fetched else 0.0)
+    return summary
+
+
+def _add_run(session: Session, summary: CheckSummary, started: dt.datetime, now: dt.datetime, elapsed: float) -> None:
+    session.add(
+        Run(
+            source_name=summary.source,
+            started_at=started,
+            finished_at=now,
+            outcome=summary.outcome,
+            items=summary.items,
+            new=summary.new,
+            changed=summary.changed,
+            gone=summary.gone,
+            elapsed_s=elapsed,
+            reason=summary.reason,
+        )
+    )

@@ -1,0 +1,69 @@
+"""Read-side queries: the detected-changes log, deliveries, source health."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.store.models import Change, Delivery, SourceState
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    source: str | None = None
+    kind: str | None = None
+    relevant_only: bool = False
+    since: dt.datetime | None = None
+    search: str | None = None
+    limit: int = 100
+
+
+def change_log(session: Session, filters: LogFilter) -> list[dict[str, Any]]:
+    query = select(Change, SourceState).join(SourceState, SourceState.name == Change.source_name)
+    if filters.source:
+        query = query.where(Change.source_name == filters.source)
+    if filters.kind:
+        query = query.where(Change.kind == filters.kind)
+    if filters.relevant_only:
+        query = query.where(Change.relevant.is_(True))
+    if filters.since:
+        query = query.where(Change.detected_at >= filters.since)
+    if filters.search:
+        query = query.where(Change.title.contains(filters.search))
+    query = query.order_by(Change.detected_at.desc(), Change.id.desc()).limit(filters.limit)
+    rows = []
+    for change, source in session.execute(query).unique():
+        notice = change.notice
+        rows.append(
+            {
+                "id": change.id,
+                "detected_at": change.detected_at.isoformat(timespec="seconds"),
+                "kind": change.kind,
+                "source": change.source_name,
+                "agency": source.agency,
+                "region": source.region,
+                "title": change.title,
+                "url": change.url,
+                "published": change.published.isoformat() if change.published else None,
+                "relevant": change.relevant,
+                "score": round(change.score, 3),
+                "terms": list(notice.terms or []),
+                "doc_type": notice.doc_type,
+                "deadline": notice.deadline.isoformat() if notice.deadline else None,
+                "previous": change.previous or None,
+            }
+        )
+    return rows
+
+
+def deliveries(session: Session, statuses: tuple[str, ...] = ("pending", "dead")) -> list[Delivery]:
+    query = select(Delivery).where(Delivery.status.in_(statuses)).order_by(Delivery.id)
+    return list(session.scalars(query).unique())
+
+
+def source_health(session: Session) -> dict[str, SourceState]:
+    return {state.name: state for state in session.scalars(select(SourceState))}
