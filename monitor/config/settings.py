@@ -147,8 +147,7 @@ def _check_references(settings: Settings, path: Path, text: str) -> None:
                     raise ConfigError(
                         path,
                         f"field 'urls': ${{{ref}}} is referenced but not set in the environment",
-                        line=locate(text, f"channels.{name}", None, ["urls"])
-                        or locate(text, f"channels.{name}", None, ["url"]),
+                        line=max(locate(text, f"channels.{name}", None, [key]) or 0 for key in ("url", "urls")) or None,
                         where=f"[channels.{name}]",
                     )
 

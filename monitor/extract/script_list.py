@@ -38,7 +38,7 @@ def extract_script_list(fetched: Fetched, source: Source, options: ScriptListOpt
     items: list[Item] = []
     for index, (href, raw_title) in enumerate(zip(links, titles, strict=False)):
         url = resolve(base_url, href)
-        title = clean_text(re.sub(r"<[^>]+>", " ", raw_title))
+        title = clean_text(re.sub(r"<[^>]+>", "", raw_title))
         if not url or not title:
             continue
         published = parse_date(dates[index]) if index < len(dates) else None

@@ -1,0 +1,61 @@
+import datetime as dt
+
+import pytest
+
+from monitor.classify import default_classifier
+
+classify = default_classifier().classify
+
+
+@pytest.mark.parametrize(
+    ("title", "term"),
+    [
+        ("国家药监局关于发布《免疫细胞治疗产品临床试验技术指导原则（试行）》的通告", "免疫细胞"),
+        ("嵌合抗原受体T细胞(CAR-T)治疗产品申报上市临床风险管理计划技术指导原则", "嵌合抗原受体"),
+        ("人源性干细胞及其衍生细胞治疗产品临床试验技术指导原则(试行)", "干细胞"),
+        ("体内基因治疗产品药学研究与评价技术指导原则(试行)", "基因治疗"),
+        ("溶瘤病毒产品药学研究与评价技术指导原则(试行)", "溶瘤病毒"),
+        ("人类遗传资源管理条例实施细则", "人类遗传资源"),
+        ("Guidance on ＣＡＲ－Ｔ cell therapy products", "CAR-T"),
+    ],
+)
+def test_cgt_titles_are_relevant_with_their_reason(title, term):
+    verdict = classify(title)
+    assert verdict.relevant
+    assert term in verdict.terms
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "重组人白细胞介素-2（细胞因子）注射液说明书修订公告",
+        "国家药监局关于发布仿制药参比制剂目录（第一百零九批）的通告（2026年第32号）",
+        "关于加强转基因作物安全评价的通知",
+        "细胞毒类抗肿瘤药物非临床研究技术指导原则",
+        "Notice on submissions until further notice",  # "til" inside "until" is not TIL
+    ],
+)
+def test_look_alikes_are_not_relevant(title):
+    assert not classify(title).relevant
+
+
+@pytest.mark.parametrize(
+    ("title", "doc_type"),
+    [
+        ("关于公开征求《基因治疗产品长期随访临床研究技术指导原则（征求意见稿）》意见的通知", "draft_for_comment"),
+        ("免疫细胞治疗产品药学研究与评价技术指导原则（试行）", "guideline"),
+        ("干细胞临床研究管理办法（试行）", "regulation"),
+        ("国家药监局关于批准注册243个医疗器械产品的公告", "announcement"),
+        ("《人类遗传资源管理条例实施细则》政策解读", "interpretation"),
+        ("上海市促进细胞治疗科技创新与产业发展行动方案", "policy"),
+    ],
+)
+def test_document_types(title, doc_type):
+    assert classify(title).doc_type == doc_type
+
+
+def test_draft_deadline_is_read_from_the_body():
+    verdict = classify("关于公开征求《细胞治疗产品研究与评价技术指导原则》意见的通知",
+                       "请于2026年10月31日前将意见反馈至联系人。")
+    assert verdict.doc_type == "draft_for_comment"
+    assert verdict.deadline == dt.date(2026, 10, 31)

@@ -1,0 +1,89 @@
+from pathlib import Path
+
+import pytest
+
+from monitor.config import ConfigError, load_settings
+from monitor.config.settings import mask_url
+
+DEPLOYMENT = """
+database_url = "sqlite:///${STATE}/db.sqlite"
+
+[channels.ra-mail]
+url = "mailtos://alerts:${SMTP_PASSWORD}@smtp.example.com?to=ra@example.com"
+
+[channels.wecom]
+urls = ["wecombot://${WECOM_KEY}"]
+
+[[subscription]]
+name = "ra-team"
+channels = ["ra-mail", "wecom"]
+agencies = ["NMPA", "CDE"]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "cgt-monitor.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_without_a_file_the_default_is_sqlite_in_the_data_dir(tmp_path, monkeypatch):
+    monkeypatch.delenv("CGT_MONITOR_CONFIG", raising=False)
+    monkeypatch.setenv("CGT_MONITOR_DATA", str(tmp_path))
+    settings = load_settings()
+    assert settings.resolved_database_url() == f"sqlite:///{tmp_path}/cgt-monitor.db"
+    assert load_settings(data_dir=tmp_path / "x").resolved_database_url().endswith("/x/cgt-monitor.db")
+
+
+def test_env_references_are_expanded_only_when_used(tmp_path, monkeypatch):
+    monkeypatch.setenv("STATE", "/srv/state")
+    monkeypatch.setenv("SMTP_PASSWORD", "s3cret")
+    monkeypatch.setenv("WECOM_KEY", "abc")
+    settings = load_settings(write(tmp_path, DEPLOYMENT))
+    assert settings.resolved_database_url() == "sqlite:////srv/state/db.sqlite"
+    mail = settings.channels["ra-mail"]
+    assert mail.resolved_urls() == ["mailtos://alerts:s3cret@smtp.example.com?to=ra@example.com"]
+    assert "s3cret" not in " ".join(mail.masked_urls())
+
+
+def test_a_missing_secret_is_named_with_its_channel_and_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("STATE", "/srv/state")
+    monkeypatch.setenv("WECOM_KEY", "abc")
+    monkeypatch.delenv("SMTP_PASSWORD", raising=False)
+    path = write(tmp_path, DEPLOYMENT)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert "${SMTP_PASSWORD}" in str(caught.value)
+    assert "[channels.ra-mail]" in str(caught.value)
+    assert caught.value.line == 5
+
+
+def test_a_subscription_naming_an_unknown_channel_is_refused(tmp_path, monkeypatch):
+    for name in ("STATE", "SMTP_PASSWORD", "WECOM_KEY"):
+        monkeypatch.setenv(name, "x")
+    path = write(tmp_path, DEPLOYMENT.replace('"ra-mail", "wecom"', '"ra-mail", "slack"'))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert "unknown channel 'slack'" in str(caught.value)
+    assert caught.value.line == 12
+
+
+def test_bad_subscription_field_names_the_table(tmp_path, monkeypatch):
+    for name in ("STATE", "SMTP_PASSWORD", "WECOM_KEY"):
+        monkeypatch.setenv(name, "x")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, DEPLOYMENT.replace('agencies = ["NMPA", "CDE"]', 'mode = "hourly"')))
+    assert "[[subscription]] #1" in str(caught.value)
+    assert "mode" in str(caught.value)
+    assert caught.value.line == 13
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("mailtos://user:pa55word@smtp.example.com", "pa55word"),
+        ("json://hooks.example.com/x?token=abcdef", "abcdef"),
+    ],
+)
+def test_mask_url_hides_inline_secrets(url, secret):
+    assert secret not in mask_url(url)
