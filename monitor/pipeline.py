@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -167,10 +167,13 @@ class Pipeline:
         )
         return report
 
-    def _write(self, action):  # type: ignore[no-untyped-def]
+    def _write(self, action: Callable[[Session], CheckSummary]) -> CheckSummary:
         """Run one recording function in one transaction: all of it is stored, or none."""
         with self.sessions.begin() as session:
-            return action(session)
+            summary = action(session)
+            session.flush()
+            failpoints.hit("check.before_commit")
+            return summary
 
     async def check_all(self, sources: Sequence[Source]) -> list[CheckReport]:
         return list(await asyncio.gather(*(self.check(source) for source in sources)))

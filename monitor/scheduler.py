@@ -90,10 +90,12 @@ class Daemon:
                 job.modify(next_run_time=_in_seconds(delay, scheduler))
         log.info("daemon started: %d sources", len(self.sources))
         await self._stop.wait()
-        scheduler.shutdown(wait=False)
+        # pause first: shutting the scheduler down would cancel the running coroutine jobs
+        scheduler.pause()
         if self._in_flight:
             log.info("waiting for %d in-flight jobs", len(self._in_flight))
             await asyncio.wait(set(self._in_flight), timeout=drain_timeout_s)
+        scheduler.shutdown(wait=False)
         log.info("daemon stopped")
 
 

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,8 +56,12 @@ def settings_for(tmp_path: Path):
     def make(mail_url: str | None = None, **subscription: object) -> Settings:
         channels = {"mail": Channel(urls=[mail_url])} if mail_url else {}
         subs = [Subscription(name="ra", channels=["mail"], **subscription)] if mail_url else []
-        return Settings(data_dir=tmp_path, fetch=FetchSettings(per_host_min_delay_s=0.0, retries=0, timeout_s=5),
-                        channels=channels, subscription=subs)
+        return Settings(
+            data_dir=tmp_path,
+            fetch=FetchSettings(per_host_min_delay_s=0.0, retries=0, timeout_s=5),
+            channels=channels,
+            subscription=subs,
+        )
 
     return make
 
@@ -66,6 +71,7 @@ def serve(site: LocalSite, source: Source, body: bytes, **page: object) -> None:
 
 
 # --- PostgreSQL: a real server, from .ci/run (CGT_MONITOR_TEST_PG_URL) or started here when installed ---
+
 
 def _start_postgres(tmp: Path) -> tuple[str, list[str]] | None:
     initdb = shutil.which("initdb") or "/usr/lib/postgresql/15/bin/initdb"
@@ -77,21 +83,38 @@ def _start_postgres(tmp: Path) -> tuple[str, list[str]] | None:
     run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if run_as:
         tmp.chmod(0o777)
-    subprocess.run([*run_as, initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
-                   check=True, capture_output=True)
-    subprocess.run([*run_as, pg_ctl, "-D", str(data), "-l", str(tmp / "pg.log"), "-w",
-                    "-o", f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1", "start"],
-                   check=True, capture_output=True)
-    return f"postgresql://postgres@127.0.0.1:{port}/postgres", [*run_as, pg_ctl, "-D", str(data), "-m", "fast",
-                                                               "stop"]
+    subprocess.run(
+        [*run_as, initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *run_as,
+            pg_ctl,
+            "-D",
+            str(data),
+            "-l",
+            str(tmp / "pg.log"),
+            "-w",
+            "-o",
+            f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return f"postgresql://postgres@127.0.0.1:{port}/postgres", [*run_as, pg_ctl, "-D", str(data), "-m", "fast", "stop"]
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     if url := os.environ.get("CGT_MONITOR_TEST_PG_URL"):
         yield url
         return
-    started = _start_postgres(tmp_path_factory.mktemp("pg"))
+    # not under pytest's 0700 tmp root: the server runs as the postgres user when we are root
+    scratch = Path(tempfile.mkdtemp(prefix="cgt-monitor-pg-"))
+    started = _start_postgres(scratch)
     if started is None:
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL is required in CI: .ci/run must install it and set CGT_MONITOR_TEST_PG_URL")
@@ -99,13 +122,22 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url, stop = started
     yield url
     subprocess.run(stop, capture_output=True)
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """The real console entry point in a child process, as a user would run it."""
-    return subprocess.run([sys.executable, "-m", "monitor", *args], capture_output=True, text=True, input=input,
-                          env={**os.environ, "COLUMNS": "200", **(env or {})}, timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        capture_output=True,
+        text=True,
+        input=input,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        timeout=timeout,
+        cwd=ROOT,
+    )
 
 
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05) -> bool:  # type: ignore[no-untyped-def]

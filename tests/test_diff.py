@@ -5,8 +5,12 @@ from monitor.values import Item
 
 
 def item(key: str, day: int | None = None, title: str | None = None) -> Item:
-    return Item(key=key, title=title or f"notice {key}", url=f"https://x.gov.cn/{key}.html",
-                published=dt.date(2026, 9, day) if day else None)
+    return Item(
+        key=key,
+        title=title or f"notice {key}",
+        url=f"https://x.gov.cn/{key}.html",
+        published=dt.date(2026, 9, day) if day else None,
+    )
 
 
 def known(*items: Item) -> dict[str, Item]:

@@ -55,7 +55,8 @@ def test_document_types(title, doc_type):
 
 
 def test_draft_deadline_is_read_from_the_body():
-    verdict = classify("关于公开征求《细胞治疗产品研究与评价技术指导原则》意见的通知",
-                       "请于2026年10月31日前将意见反馈至联系人。")
+    verdict = classify(
+        "关于公开征求《细胞治疗产品研究与评价技术指导原则》意见的通知", "请于2026年10月31日前将意见反馈至联系人。"
+    )
     assert verdict.doc_type == "draft_for_comment"
     assert verdict.deadline == dt.date(2026, 10, 31)

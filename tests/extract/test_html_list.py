@@ -12,8 +12,9 @@ def fetched_from(name: str, url: str, content_type: str | None = None) -> Fetche
 
     body = site_page(name)
     text, encoding = decode(body, content_type)
-    return Fetched(url=url, final_url=url, status=200, outcome=FetchOutcome.OK, content=body, text=text,
-                   encoding=encoding)
+    return Fetched(
+        url=url, final_url=url, status=200, outcome=FetchOutcome.OK, content=body, text=text, encoding=encoding
+    )
 
 
 def test_nmpa_list_uses_full_titles_absolute_links_and_stable_ids():
@@ -48,18 +49,27 @@ def test_guangdong_pinned_row_br_in_titles_and_mixed_schemes():
     assert items[0].published == dt.date(2026, 1, 14)  # pinned, older than the rows below it
     assert items[0].url.startswith("http://mpa.gd.gov.cn/")
     assert items[1].url.startswith("https://mpa.gd.gov.cn/")
-    assert ("广东省药品监督管理局关于公示实际情况与备案信息不符且无法取得联系的医疗器械网络交易服务第三方平台的通告"
-            in [item.title for item in items])
+    assert "广东省药品监督管理局关于公示实际情况与备案信息不符且无法取得联系的医疗器械网络交易服务第三方平台的通告" in [
+        item.title for item in items
+    ]
     assert all("<br" not in item.title for item in items)
 
 
 def test_gbk_page_with_relative_links():
     source = catalogue()["nmpa-ggtg"]
-    html = ('<html><head><meta charset="gb2312"></head><body><div class="list"><ul>'
-            '<li><a href="../../xxgk/ggtg/a/20260101000000001.html" title="关于ＣＡＲ－Ｔ细胞治疗产品的通告">关于…</a>'
-            '<span>(2026-01-01)</span></li></ul></div></body></html>').encode("gb18030")
-    fetched = Fetched(url=source.url, final_url=source.url, status=200, outcome=FetchOutcome.OK, content=html,
-                      text=html.decode("gb18030"))
+    html = (
+        '<html><head><meta charset="gb2312"></head><body><div class="list"><ul>'
+        '<li><a href="../../xxgk/ggtg/a/20260101000000001.html" title="关于ＣＡＲ－Ｔ细胞治疗产品的通告">关于…</a>'
+        "<span>(2026-01-01)</span></li></ul></div></body></html>"
+    ).encode("gb18030")
+    fetched = Fetched(
+        url=source.url,
+        final_url=source.url,
+        status=200,
+        outcome=FetchOutcome.OK,
+        content=html,
+        text=html.decode("gb18030"),
+    )
     (item,) = extract_items(fetched, source)
     assert item.title == "关于CAR-T细胞治疗产品的通告"  # full-width letters normalised, 细胞 kept
     assert item.key == "20260101000000001"

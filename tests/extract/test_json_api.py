@@ -33,5 +33,5 @@ def test_a_non_json_answer_is_an_error_not_an_empty_list():
 
 def test_a_missing_records_path_is_named():
     source = catalogue()["cde-guidelines"]
-    with pytest.raises(JsonShapeError, match="data.records"):
+    with pytest.raises(JsonShapeError, match=r"data\.records"):
         extract_items(answer('{"code": 500, "msg": "error"}', source.url), source)

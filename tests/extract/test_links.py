@@ -8,8 +8,14 @@ LIST = "https://www.nmpa.gov.cn/xxgk/ggtg/index.html"
 @pytest.mark.parametrize(
     ("href", "expected"),
     [
-        ("../../xxgk/ggtg/zhggtg/20260922184421167.html", "https://www.nmpa.gov.cn/xxgk/ggtg/zhggtg/20260922184421167.html"),
-        ("../../zwfw/zwfwgggs/x/20260921092151193.html", "https://www.nmpa.gov.cn/zwfw/zwfwgggs/x/20260921092151193.html"),
+        (
+            "../../xxgk/ggtg/zhggtg/20260922184421167.html",
+            "https://www.nmpa.gov.cn/xxgk/ggtg/zhggtg/20260922184421167.html",
+        ),
+        (
+            "../../zwfw/zwfwgggs/x/20260921092151193.html",
+            "https://www.nmpa.gov.cn/zwfw/zwfwgggs/x/20260921092151193.html",
+        ),
         ("./202609/t20260901_1.html", "https://www.nmpa.gov.cn/xxgk/ggtg/202609/t20260901_1.html"),
         ("/qjjys/rlyczygl/202609/abc.shtml", "https://www.nmpa.gov.cn/qjjys/rlyczygl/202609/abc.shtml"),
         ("http://mpa.gd.gov.cn/a/post_1.html", "http://mpa.gd.gov.cn/a/post_1.html"),

@@ -12,8 +12,9 @@ urls[1]="https://kw.beijing.gov.cn/art/2026/8/1/art_736_1.html"; headers[1]="关
 
 
 def test_parallel_javascript_arrays_become_items():
-    source = Source(name="bj", agency="BJSTC", region="CN-BJ", url="https://kw.beijing.gov.cn/col/col736/index.html",
-                    kind="script")
+    source = Source(
+        name="bj", agency="BJSTC", region="CN-BJ", url="https://kw.beijing.gov.cn/col/col736/index.html", kind="script"
+    )
     fetched = Fetched(url=source.url, final_url=source.url, status=200, outcome=FetchOutcome.OK, text=PAGE)
     first, second = extract_items(fetched, source)
     assert first.url == "https://kw.beijing.gov.cn/col/col736/202609/t20260915_4301.html"

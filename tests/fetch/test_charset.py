@@ -6,8 +6,10 @@ TITLE = "国家药监局关于发布《免疫细胞治疗产品临床试验技�
 
 
 def gbk_page(meta: str) -> bytes:
-    return f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={meta}"></head>' \
-           f"<body><li>{TITLE}</li></body></html>".encode("gb18030")
+    return (
+        f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={meta}"></head>'
+        f"<body><li>{TITLE}</li></body></html>".encode("gb18030")
+    )
 
 
 @pytest.mark.parametrize("label", ["gb2312", "GBK", "x-gbk", "cp936", "GB18030"])

@@ -1,0 +1,76 @@
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from monitor.store.db import current_revision, open_database, session_factory, upgrade_database
+from monitor.store.models import Change, Delivery, Notice, SourceState
+
+
+def seeded(engine):
+    upgrade_database(engine)
+    sessions = session_factory(engine)
+    now = dt.datetime.now(dt.UTC)
+    with sessions.begin() as session:
+        session.add(
+            SourceState(
+                name="s",
+                agency="NMPA",
+                region="CN",
+                url="https://x",
+                baselined=True,
+                status="ok",
+                consecutive_failures=0,
+                item_count=1,
+            )
+        )
+        session.flush()
+        notice = Notice(source_name="s", key="k", title="t", url="https://x/1", first_seen_at=now, last_seen_at=now)
+        session.add(notice)
+        session.flush()
+        change = Change(notice_id=notice.id, source_name="s", kind="new", detected_at=now, title="t", url="u")
+        session.add(change)
+        session.flush()
+        session.add(
+            Delivery(
+                change_id=change.id,
+                notice_id=notice.id,
+                subscription="ra",
+                channel="mail",
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+    return sessions, notice.id, change.id, now
+
+
+def test_sqlite_default_is_wal_and_migrated(tmp_path):
+    engine = open_database(f"sqlite:///{tmp_path}/deep/dir/cgt.db")
+    upgrade_database(engine)
+    upgrade_database(engine)  # idempotent
+    assert current_revision(engine) == "0001"
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_datetimes_come_back_aware_utc(tmp_path):
+    sessions, _, _, now = seeded(open_database(f"sqlite:///{tmp_path}/cgt.db"))
+    with sessions() as session:
+        stored = session.query(Change).one().detected_at
+    assert stored.tzinfo is not None and stored == now.replace(microsecond=stored.microsecond)
+
+
+def test_one_delivery_per_subscription_notice_and_channel(tmp_path):
+    sessions, notice_id, change_id, now = seeded(open_database(f"sqlite:///{tmp_path}/cgt.db"))
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        session.add(
+            Delivery(
+                change_id=change_id,
+                notice_id=notice_id,
+                subscription="ra",
+                channel="mail",
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )

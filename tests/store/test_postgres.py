@@ -1,0 +1,75 @@
+"""The same schema and the same check on a real PostgreSQL server."""
+
+import asyncio
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from monitor.app import open_store, running_pipeline
+from monitor.config.settings import Channel, FetchSettings, Settings, Subscription
+from monitor.store.db import current_revision
+from monitor.store.models import Change, Delivery
+from tests.conftest import local_source, serve, site_page
+from tests.store.test_db import seeded
+from tests.test_pipeline import next_day
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg_database(postgres_url):
+    name = f"cgt_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_migrations_and_constraints_on_postgres(pg_database):
+    from monitor.store.db import open_database
+
+    engine = open_database(pg_database)
+    sessions, notice_id, change_id, now = seeded(engine)
+    assert current_revision(engine) == "0001"
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        session.add(
+            Delivery(
+                change_id=change_id,
+                notice_id=notice_id,
+                subscription="ra",
+                channel="mail",
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+    engine.dispose()
+
+
+def test_a_full_cycle_on_postgres(pg_database, site, inbox, tmp_path):
+    settings = Settings(
+        database_url=pg_database,
+        data_dir=tmp_path,
+        fetch=FetchSettings(per_host_min_delay_s=0.0, retries=0),
+        channels={"mail": Channel(urls=[inbox.apprise_url()])},
+        subscription=[Subscription(name="ra", channels=["mail"])],
+    )
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg")
+
+    async def cycle():
+        async with running_pipeline(settings, database=database) as pipeline:
+            return await pipeline.run_once([source])
+
+    serve(site, source, site_page("nmpa-ggtg.html"))
+    asyncio.run(cycle())
+    serve(site, source, next_day(site_page("nmpa-ggtg.html")))
+    _, dispatch = asyncio.run(cycle())
+    assert dispatch.sent == 1 and len(inbox.mails) == 1
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Change)) == 2
+    database.engine.dispose()

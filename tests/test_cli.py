@@ -1,0 +1,98 @@
+"""The console entry point, run as a user runs it."""
+
+import csv
+import io
+import json
+
+from monitor.localsite import Page
+from tests.conftest import ROOT, SITES, run_cli, site_page
+from tests.test_crash_recovery import deployment
+from tests.test_pipeline import next_day
+
+
+def test_classify_reads_lines_and_writes_json_lines():
+    result = run_cli("classify", input="免疫细胞治疗产品临床试验技术指导原则\n\n关于注销药品注册证书的公告\n")
+    assert result.returncode == 0, result.stderr
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["text"] == "免疫细胞治疗产品临床试验技术指导原则"
+    assert first["relevant"] is True and "免疫细胞" in first["terms"] and first["score"] > 0
+    assert second["relevant"] is False and second["terms"] == []
+    assert {"text", "relevant", "score", "terms", "doc_type"} <= set(first)
+
+
+def test_a_broken_catalogue_exits_non_zero_naming_file_and_line(tmp_path):
+    bad = tmp_path / "sources.toml"
+    bad.write_text(
+        '[[source]]\nname = "x"\nagency = "NMPA"\nregion = "CN"\nurl = "ftp://x"\nkind = "html"\n'
+        '[source.extract]\nitem = "li"\n',
+        encoding="utf-8",
+    )
+    result = run_cli("--sources", str(bad), "validate")
+    assert result.returncode == 2
+    assert f"{bad}:5" in result.stderr.replace("\n", "") and "url" in result.stderr
+
+
+def test_validate_accepts_the_shipped_catalogue(tmp_path):
+    result = run_cli("--data-dir", str(tmp_path), "validate")
+    assert result.returncode == 0, result.stderr
+    assert "sources" in result.stdout
+
+
+def test_sources_test_on_a_saved_page_resolves_against_the_source_url():
+    result = run_cli("sources", "test", "nmpa-ggtg", "--file", str(SITES / "nmpa-ggtg.html"), "--json")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 20
+    assert rows[0]["url"] == "https://www.nmpa.gov.cn/xxgk/ggtg/zhggtg/20260922184421167.html"
+    assert rows[0]["published"] == "2026-09-22" and rows[0]["key"] == "20260922184421167"
+    assert all({"title", "url", "published", "key", "relevant"} <= set(row) for row in rows)
+
+
+def test_sources_test_reports_a_challenge_page_as_blocked():
+    result = run_cli("sources", "test", "nmpa-ggtg", "--file", str(SITES / "nmpa-412-challenge.html"))
+    assert result.returncode == 1
+    assert "blocked" in result.stderr
+
+
+def test_check_dry_run_stores_nothing_and_log_exports(tmp_path, site, inbox):
+    env = deployment(tmp_path, site, inbox.apprise_url())
+    site.set("/xxgk/ggtg/index.html", Page(site_page("nmpa-ggtg.html")))
+    dry = run_cli("check", "nmpa-ggtg", "--dry-run", "--json", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert len(dry.stdout.splitlines()) == 20
+    assert run_cli("log", "--json", env=env).stdout.strip() == "[]"
+
+    assert run_cli("check", "nmpa-ggtg", env=env).returncode == 0  # baseline
+    site.set("/xxgk/ggtg/index.html", Page(next_day(site_page("nmpa-ggtg.html"))))
+    assert run_cli("check", "nmpa-ggtg", env=env).returncode == 0
+    assert len(inbox.mails) == 1
+
+    rows = json.loads(run_cli("log", "--json", env=env).stdout)
+    assert [row["kind"] for row in rows] == ["new", "new"]
+    assert [row["relevant"] for row in rows].count(True) == 1
+    relevant_only = json.loads(run_cli("log", "--json", "--relevant", env=env).stdout)
+    assert len(relevant_only) == 1 and "基因治疗" in relevant_only[0]["terms"]
+
+    table = list(csv.DictReader(io.StringIO(run_cli("log", "--csv", env=env).stdout)))
+    assert len(table) == 2 and {"detected_at", "title", "url", "relevant"} <= set(table[0])
+
+
+def test_db_upgrade_creates_the_schema(tmp_path):
+    result = run_cli("--data-dir", str(tmp_path), "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert "revision 0001" in result.stdout
+    assert (tmp_path / "cgt-monitor.db").exists()
+
+
+def test_the_demo_runs_offline_and_alerts(tmp_path):
+    result = run_cli("demo", "--demo-dir", str(tmp_path), timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 CGT-relevant, 3 e-mails received" in result.stdout
+
+
+def test_python_dash_m_and_help():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("run", "check", "log", "classify", "db", "demo", "sources"):
+        assert command in result.stdout
+    assert ROOT.exists()

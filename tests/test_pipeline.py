@@ -1,0 +1,163 @@
+"""A whole check against a real HTTP server and a real SMTP server, both on 127.0.0.1."""
+
+import asyncio
+import json
+
+from sqlalchemy import func, select
+
+from monitor.app import open_store, running_pipeline
+from monitor.store.models import Change, Delivery, Notice, Run, SourceState
+from tests.conftest import local_source, serve, site_page
+
+NEW_ROW = (
+    '<li>\n<a href="../../xxgk/ggtg/ypggtg/ypqtggtg/20260923101512123.html" target="_blank" '
+    'title="国家药监局药审中心关于发布《体内基因治疗产品药学研究与评价技术指导原则（试行）》的通告">…</a>\n'
+    "<span>(2026-09-23)</span>\n</li>\n"
+    '<li>\n<a href="../../xxgk/ggtg/ypggtg/ypqtggtg/20260923093022108.html" target="_blank" '
+    'title="国家药监局关于注销复方甘草片等12个药品注册证书的公告">…</a>\n<span>(2026-09-23)</span>\n</li>\n'
+)
+
+
+def next_day(page: bytes) -> bytes:
+    marker = "<!-- 信息公开公告通知 -->".encode()
+    return page.replace(marker, marker + NEW_ROW.encode(), 1)
+
+
+def cycle(settings, sources, database=None):
+    async def go():
+        async with running_pipeline(settings, database=database) as pipeline:
+            return await pipeline.run_once(sources)
+
+    return asyncio.run(go())
+
+
+def test_baseline_then_relevant_new_notice_is_emailed_once(site, inbox, settings_for):
+    settings = settings_for(inbox.apprise_url())
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg")
+    serve(site, source, site_page("nmpa-ggtg.html"))
+
+    reports, dispatch = cycle(settings, [source], database)
+    assert reports[0].summary.baseline and reports[0].summary.items == 20
+    assert dispatch.sent == 0 and inbox.mails == []
+
+    serve(site, source, next_day(site_page("nmpa-ggtg.html")))
+    reports, dispatch = cycle(settings, [source], database)
+    summary = reports[0].summary
+    assert (summary.new, summary.relevant_new, summary.deliveries) == (2, 1, 1)
+    assert dispatch.sent == 1
+
+    (mail,) = inbox.mails
+    assert "体内基因治疗产品" in mail.subject  # UTF-8 subject survives the SMTP round trip
+    html = mail.part("html")
+    assert html and 'href="http://127.0.0.1' in html and "20260923101512123.html" in html
+    assert "基因治疗" in (mail.part("plain") or "")
+
+    with database.sessions() as session:
+        kinds = session.scalars(select(Change.kind)).all()
+        assert sorted(kinds) == ["new", "new"]  # the baseline wrote no changes
+        assert session.scalar(select(func.count()).select_from(Notice)) == 22
+
+    # a third identical cycle: nothing new, nothing re-sent
+    reports, dispatch = cycle(settings, [source], database)
+    assert reports[0].summary.outcome in ("ok", "not_modified") and dispatch.sent == 0
+    assert len(inbox.mails) == 1
+
+
+def test_unchanged_page_is_answered_with_304(site, settings_for):
+    settings = settings_for()
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg")
+    serve(site, source, site_page("nmpa-ggtg.html"))
+    cycle(settings, [source], database)
+    reports, _ = cycle(settings, [source], database)
+    assert reports[0].summary.outcome == "not_modified"
+
+
+def test_challenge_page_is_blocked_and_loses_nothing(site, settings_for):
+    settings = settings_for()
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg")
+    serve(site, source, site_page("nmpa-ggtg.html"))
+    cycle(settings, [source], database)
+    serve(site, source, site_page("nmpa-412-challenge.html"), status=412)
+    reports, _ = cycle(settings, [source], database)
+    assert reports[0].summary.outcome == "blocked"
+    with database.sessions() as session:
+        state = session.get(SourceState, source.name)
+        assert state.status == "blocked" and "412" in state.status_reason
+        assert session.scalar(select(func.count()).select_from(Change)) == 0
+        listed = session.scalar(select(func.count()).select_from(Notice).where(Notice.listed.is_(True)))
+        assert listed == 20
+
+
+def test_challenge_served_with_200_is_blocked_too(site, settings_for):
+    settings = settings_for()
+    source = local_source(site, "nmpa-ggtg")
+    serve(site, source, site_page("nmpa-412-challenge.html"))
+    reports, _ = cycle(settings, [source])
+    assert reports[0].summary.outcome == "blocked"
+
+
+def test_selector_rot_is_a_health_event_not_everything_gone(site, settings_for):
+    settings = settings_for()
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg")
+    serve(site, source, site_page("nmpa-ggtg.html"))
+    cycle(settings, [source], database)
+    redesigned = site_page("nmpa-ggtg.html").replace(b'<div class="list">', b'<div class="news-list">')
+    serve(site, source, redesigned)
+    reports, _ = cycle(settings, [source], database)
+    assert reports[0].summary.outcome == "rot"
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Change)) == 0
+        assert session.get(SourceState, source.name).consecutive_failures == 1
+
+
+def test_json_source_via_form_post(site, inbox, settings_for):
+    settings = settings_for(inbox.apprise_url())
+    database = open_store(settings)
+    source = local_source(site, "cde-guidelines")
+    data = json.loads(site_page("cde-guidelines.json"))
+    serve(site, source, json.dumps(data, ensure_ascii=False).encode(), content_type="application/json")
+    cycle(settings, [source], database)
+    data["data"]["records"].insert(
+        0,
+        {
+            "title": "溶瘤病毒类药物临床试验设计指导原则",
+            "issueDate": "20260923",
+            "zdyzIdCODE": "0123456789abcdef0123456789abcdef",
+        },
+    )
+    serve(site, source, json.dumps(data, ensure_ascii=False).encode(), content_type="application/json")
+    reports, dispatch = cycle(settings, [source], database)
+    assert reports[0].summary.new == 1 and dispatch.sent == 1
+    assert site.hits("/zdyz/getDomesticGuideList")[-1].method == "POST"
+    assert "zdyzIdCODE=0123456789abcdef0123456789abcdef" in (inbox.mails[0].part("html") or "")
+
+
+def test_a_dead_channel_keeps_the_alert_pending_until_it_recovers(site, inbox, settings_for):
+    dead = inbox.apprise_url().replace(f":{inbox.port}", ":9")  # nothing listens on port 9
+    settings = settings_for(dead)
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg")
+    serve(site, source, site_page("nmpa-ggtg.html"))
+    cycle(settings, [source], database)
+    serve(site, source, next_day(site_page("nmpa-ggtg.html")))
+    _, dispatch = cycle(settings, [source], database)
+    assert dispatch.sent == 0 and dispatch.failed == 1
+    with database.sessions() as session:
+        (row,) = session.scalars(select(Delivery)).all()
+        assert row.status == "pending" and row.attempts == 1 and row.last_error
+
+    recovered = settings_for(inbox.apprise_url())
+
+    async def retry():
+        async with running_pipeline(recovered, database=database) as pipeline:
+            return await pipeline.dispatcher.dispatch_due(force=True)
+
+    assert asyncio.run(retry()).sent == 1
+    assert asyncio.run(retry()).sent == 0
+    assert len(inbox.mails) == 1
+    with database.sessions() as session:
+        assert session.scalar(select(Run.outcome).order_by(Run.id.desc()).limit(1)) in ("ok", "not_modified")

@@ -1,0 +1,64 @@
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+
+from sqlalchemy import create_engine, text
+
+from monitor.config.settings import Settings
+from monitor.localsite import Page
+from monitor.scheduler import Daemon
+from tests.conftest import ROOT, catalogue, site_page, wait_for
+from tests.test_crash_recovery import deployment
+
+
+class _Pipeline:
+    settings = Settings()
+
+
+def test_one_job_per_source_with_jitter_coalesce_and_no_overlap():
+    sources = [s for s in catalogue().values() if s.enabled]
+
+    async def started_jobs():
+        scheduler = Daemon(_Pipeline(), sources).build_scheduler()  # type: ignore[arg-type]
+        scheduler.start(paused=True)
+        try:
+            return {job.id: job for job in scheduler.get_jobs()}
+        finally:
+            scheduler.shutdown(wait=False)
+
+    jobs = asyncio.run(started_jobs())
+    assert {f"check:{s.name}" for s in sources} <= set(jobs)
+    nmpa = jobs["check:nmpa-ggtg"]
+    assert nmpa.coalesce is True and nmpa.max_instances == 1
+    assert nmpa.trigger.interval.total_seconds() == catalogue()["nmpa-ggtg"].interval_minutes * 60
+    assert nmpa.trigger.jitter
+    assert "dispatch" in jobs
+
+
+def test_sigterm_finishes_the_in_flight_check_and_exits_cleanly(tmp_path, site, inbox):
+    env = deployment(tmp_path, site, inbox.apprise_url())
+    # a slow answer: the check is still in flight when SIGTERM arrives
+    site.set("/xxgk/ggtg/index.html", Page(site_page("nmpa-ggtg.html"), delay_s=1.5))
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "-v", "run"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert wait_for(lambda: site.hits("/xxgk/ggtg/index.html"), timeout=30)
+        daemon.send_signal(signal.SIGTERM)
+        _, stderr = daemon.communicate(timeout=30)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert daemon.returncode == 0, stderr
+    assert "daemon stopped" in stderr
+    engine = create_engine(f"sqlite:///{tmp_path}/cgt-monitor.db")
+    with engine.connect() as connection:
+        outcome = connection.execute(text("select outcome from runs where source_name = 'nmpa-ggtg'")).scalar()
+    assert outcome == "baseline"  # the in-flight check was recorded before exit
