@@ -42,7 +42,14 @@ class Source(BaseModel):
     encoding: str | None = None  # override when a site lies about its charset
     follow: bool = False
     key_pattern: str | None = None  # regex whose first group is the notice's stable id
-    page_url: str | None = None  # template for page N (>= 2) of the list, e.g. "index_{n0}.html"
+    # back-fill paging: a URL template for page N (>= 2), relative to `url` ({n} = N, {n0} = N - 1, e.g.
+    # "index_{n0}.html"), or the form/query field that carries N for APIs (e.g. "pageNum")
+    page_url: str | None = None
+    page_param: str | None = None
+    # TLS: extra CA/intermediate certificates (a PEM file, relative to the catalogue or in monitor/certs/)
+    # for sites that serve an incomplete chain; insecure_tls turns verification off and is reported as such
+    ca_file: str | None = None
+    insecure_tls: bool = False
     min_delay_s: float | None = Field(default=None, ge=0)  # politeness override for this source's host
     request: RequestSpec = Field(default_factory=RequestSpec)
     extract: dict[str, Any] = Field(default_factory=dict)  # validated by the extractor of `kind`

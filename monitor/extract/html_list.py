@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 
 _BREAK = re.compile(r"<br\s*/?>", re.I)
+_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
 
 
 class HtmlListOptions(BaseModel):
@@ -30,6 +31,9 @@ class HtmlListOptions(BaseModel):
     link: str = "a"
     link_attr: str = "href"
     date: str | None = None  # element with the date; without it the row's text is searched
+    # Hanweb-style pages keep their rows as CDATA records inside these elements, e.g.
+    # "script[type='text/xml']": the records are parsed as HTML before `item` is applied
+    records_in: str | None = None
 
 
 def _node_text(node: LexborNode, separator: str = "") -> str:
@@ -58,6 +62,9 @@ def page_base(parser: LexborHTMLParser, url: str) -> str:
 def extract_html_list(fetched: Fetched, source: Source, options: HtmlListOptions, base_url: str) -> list[Item]:
     parser = LexborHTMLParser(fetched.text)
     base = page_base(parser, base_url)
+    if options.records_in:
+        records = [r for node in parser.css(options.records_in) for r in _RECORD.findall(node.text(deep=True))]
+        parser = LexborHTMLParser("<html><body>" + "".join(records) + "</body></html>")
     items: list[Item] = []
     for row in parser.css(options.item):
         title = _title(row, options)

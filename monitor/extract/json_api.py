@@ -25,9 +25,11 @@ class JsonListOptions(BaseModel):
 
     records: str  # dotted path to the list, e.g. "data.records"
     title: str = "title"
-    link: str  # a field holding the URL, or a template such as "/zdyz/domesticinfopage?zdyzIdCODE={zdyzIdCODE}"
+    # a field holding the URL, or a template such as "/zdyz/domesticinfopage?zdyzIdCODE={zdyzIdCODE}";
+    # a list is tried in order, the first that yields a URL wins (fields may be empty per record)
+    link: str | list[str]
     date: str | None = None
-    id: str | None = None  # field with a stable id; else the source's key_pattern or the canonical URL
+    id: str | list[str] | None = None  # field(s) with a stable id; else the key_pattern or the canonical URL
 
 
 class JsonShapeError(ValueError):
@@ -46,7 +48,22 @@ def dig(data: Any, path: str) -> Any:
     return current
 
 
-def _link(record: dict[str, Any], template: str, base: str) -> str | None:
+def _first(record: dict[str, Any], fields: str | list[str] | None) -> str | None:
+    for name in [fields] if isinstance(fields, str) else fields or []:
+        value = dig(record, name)
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
+def _link(record: dict[str, Any], templates: str | list[str], base: str) -> str | None:
+    for template in [templates] if isinstance(templates, str) else templates:
+        if url := _one_link(record, template, base):
+            return url
+    return None
+
+
+def _one_link(record: dict[str, Any], template: str, base: str) -> str | None:
     if "{" in template:
         values = {name: dig(record, name) for name in _PLACEHOLDER.findall(template)}
         if any(value in (None, "") for value in values.values()):
@@ -75,10 +92,9 @@ def extract_json_list(fetched: Fetched, source: Source, options: JsonListOptions
         url = _link(record, options.link, base_url)
         if not title or not url:
             continue
-        record_id = dig(record, options.id) if options.id else None
         items.append(
             Item(
-                key=stable_key(url, source.key_pattern, str(record_id) if record_id else None),
+                key=stable_key(url, source.key_pattern, _first(record, options.id)),
                 title=title,
                 url=url,
                 published=parse_date(dig(record, options.date)) if options.date else None,

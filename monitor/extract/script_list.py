@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
+from selectolax.lexbor import LexborHTMLParser
 
 from monitor.extract.dates import parse_date
 from monitor.extract.links import resolve, stable_key
@@ -17,12 +18,16 @@ if TYPE_CHECKING:
     from monitor.config.sources import Source
 
 
+_TITLE_ATTR = re.compile(r"""\btitle\s*=\s*(['"])(.*?)\1""", re.S)
+
+
 class ScriptListOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     link_array: str = "urls"
     title_array: str = "headers"
-    date_array: str | None = "year"
+    # one array holding the date, or several joined in order, e.g. ["year", "month", "day"]
+    date_array: str | list[str] | None = "year"
 
 
 def _array(text: str, name: str) -> list[str]:
@@ -32,13 +37,19 @@ def _array(text: str, name: str) -> list[str]:
 
 @register("script", ScriptListOptions, "list embedded in a <script> as parallel JavaScript arrays")
 def extract_script_list(fetched: Fetched, source: Source, options: ScriptListOptions, base_url: str) -> list[Item]:
-    links = _array(fetched.text, options.link_array)
-    titles = _array(fetched.text, options.title_array)
-    dates = _array(fetched.text, options.date_array) if options.date_array else []
+    # only script bodies: comments and text elsewhere on the page may quote the same syntax
+    scripts = "\n".join(node.text(deep=True) for node in LexborHTMLParser(fetched.text).css("script"))
+    links = _array(scripts, options.link_array)
+    titles = _array(scripts, options.title_array)
+    date_arrays = [options.date_array] if isinstance(options.date_array, str) else options.date_array or []
+    date_parts = [_array(scripts, name) for name in date_arrays]
+    dates = ["-".join(parts) for parts in zip(*date_parts, strict=False)] if date_parts else []
     items: list[Item] = []
     for index, (href, raw_title) in enumerate(zip(links, titles, strict=False)):
         url = resolve(base_url, href)
-        title = clean_text(re.sub(r"<[^>]+>", "", raw_title))
+        # a header may itself be a link whose text is cut ("...") while its title attribute is whole
+        attribute = _TITLE_ATTR.search(raw_title)
+        title = clean_text(attribute.group(2) if attribute else re.sub(r"<[^>]+>", "", raw_title))
         if not url or not title:
             continue
         published = parse_date(dates[index]) if index < len(dates) else None
