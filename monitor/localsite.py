@@ -7,6 +7,7 @@ If-None-Match with 304, and records every request so callers can assert on polit
 from __future__ import annotations
 
 import hashlib
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ class SeenRequest:
 
 
 class LocalSite:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None) -> None:
         self.pages: dict[str, Page] = {}
         self.requests: list[SeenRequest] = []
         self._lock = threading.Lock()
@@ -82,12 +83,15 @@ class LocalSite:
 
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        self._scheme = "https" if tls is not None else "http"
         self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self._scheme}://{host}:{port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path

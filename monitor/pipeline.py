@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,13 +17,16 @@ from monitor.alert.route import route
 from monitor.config.settings import Settings
 from monitor.config.sources import Source
 from monitor.diff import diff_items
+from monitor.enrich import Enricher
 from monitor.extract import extract_items
 from monitor.fetch import HttpFetcher, RequestOptions
 from monitor.fetch.blocked import looks_like_challenge
+from monitor.paging import page_request
 from monitor.store.checks import (
     CheckSummary,
     Snapshot,
     load_snapshot,
+    record_history,
     record_not_modified,
     record_problem,
     record_success,
@@ -49,6 +53,39 @@ class CheckReport:
     verdicts: dict[str, Verdict] = field(default_factory=dict)
 
 
+async def fetch_source(
+    fetcher: HttpFetcher, source: Source, page: int = 1, snapshot: Snapshot | None = None
+) -> Fetched:
+    """Page N of a source, conditional on the stored validators for page 1."""
+    url, request = page_request(source, page)
+    conditional = snapshot is not None and page == 1
+    return await fetcher.fetch(
+        url,
+        RequestOptions(
+            method=request.method,
+            form=request.form,
+            json_body=request.json_body,
+            params=request.params,
+            headers=request.headers,
+            etag=snapshot.etag if conditional and snapshot else None,
+            last_modified=snapshot.last_modified if conditional and snapshot else None,
+            encoding=source.encoding,
+            min_delay_s=source.min_delay_s,
+            ca_file=source.ca_file,
+            insecure_tls=source.insecure_tls,
+        ),
+    )
+
+
+@dataclass
+class BackfillReport:
+    first: CheckReport
+    pages: int = 1
+    seen: int = 0
+    added: int = 0
+    stopped: str | None = None
+
+
 class Pipeline:
     def __init__(
         self,
@@ -64,27 +101,14 @@ class Pipeline:
         self.classifier = classifier
         self.dispatcher = dispatcher
         self._checks = asyncio.Semaphore(settings.fetch.max_concurrent_checks)
+        self.enricher = Enricher(fetcher, settings.state_dir() / "attachments")
 
     def _snapshot(self, source: Source) -> Snapshot:
         with self.sessions() as session:
             return load_snapshot(session, source)
 
-    async def fetch(self, source: Source, snapshot: Snapshot | None = None) -> Fetched:
-        request = source.request
-        return await self.fetcher.fetch(
-            source.url,
-            RequestOptions(
-                method=request.method,
-                form=request.form,
-                json_body=request.json_body,
-                params=request.params,
-                headers=request.headers,
-                etag=snapshot.etag if snapshot else None,
-                last_modified=snapshot.last_modified if snapshot else None,
-                encoding=source.encoding,
-                min_delay_s=source.min_delay_s,
-            ),
-        )
+    async def fetch(self, source: Source, snapshot: Snapshot | None = None, page: int = 1) -> Fetched:
+        return await fetch_source(self.fetcher, source, page, snapshot)
 
     async def check(self, source: Source, *, dry_run: bool = False) -> CheckReport:
         async with self._checks:
@@ -114,6 +138,8 @@ class Pipeline:
         try:
             items = extract_items(fetched, source)
         except Exception as exc:  # a broken page must not stop the daemon; it is a health event
+            if looks_like_challenge(fetched.text):  # e.g. a JSON API answered with the challenge page
+                return problem("blocked", f"anti-bot challenge page instead of the list at {fetched.final_url}")
             return problem("error", f"extraction failed at {fetched.final_url}: {exc}")
         if not items and looks_like_challenge(fetched.text):
             return problem("blocked", f"anti-bot challenge page instead of the list at {fetched.final_url}")
@@ -126,8 +152,12 @@ class Pipeline:
             )
         if diff.baseline and not items:
             return problem("rot", f"no items extracted at {fetched.final_url}: check the selectors")
+        if source.follow and diff.new and not diff.baseline:
+            items, diff = await self._follow(source, items, diff)
         to_classify = [*diff.new, *(current for _, current in diff.changed)]
-        verdicts = {item.key: self.classifier.classify(item.title) for item in to_classify}
+        verdicts = {
+            item.key: self.classifier.classify(item.title, str(item.extra.get("body", ""))) for item in to_classify
+        }
         report = CheckReport(
             source,
             CheckSummary(
@@ -167,6 +197,19 @@ class Pipeline:
         )
         return report
 
+    async def _follow(self, source: Source, items: list[Item], diff: Diff) -> tuple[list[Item], Diff]:
+        """Fetch the detail pages (and attachments) of new notices; swap in the enriched items."""
+        options = RequestOptions(
+            headers=source.request.headers,
+            min_delay_s=source.min_delay_s,
+            ca_file=source.ca_file,
+            insecure_tls=source.insecure_tls,
+        )
+        enriched = {item.key: await self.enricher.enrich(item, options) for item in diff.new}
+        return [enriched.get(item.key, item) for item in items], dataclasses.replace(
+            diff, new=tuple(enriched[item.key] for item in diff.new)
+        )
+
     def _write(self, action: Callable[[Session], CheckSummary]) -> CheckSummary:
         """Run one recording function in one transaction: all of it is stored, or none."""
         with self.sessions.begin() as session:
@@ -177,6 +220,34 @@ class Pipeline:
 
     async def check_all(self, sources: Sequence[Source]) -> list[CheckReport]:
         return list(await asyncio.gather(*(self.check(source) for source in sources)))
+
+    async def backfill(self, source: Source, pages: int) -> BackfillReport:
+        """Check page 1 as usual, then read pages 2..N into the store as history: known, never alerted."""
+        first = await self.check(source)
+        report = BackfillReport(first)
+        if first.summary.outcome not in ("baseline", "ok", "not_modified"):
+            return report
+        history: list[Item] = []
+        for page in range(2, pages + 1):
+            fetched = await self.fetch(source, page=page)
+            if fetched.outcome is not FetchOutcome.OK:
+                report.stopped = f"page {page}: {fetched.outcome.value} ({fetched.reason}) at {fetched.final_url}"
+                break
+            try:
+                items = extract_items(fetched, source)
+            except Exception as exc:
+                report.stopped = f"page {page}: extraction failed at {fetched.final_url}: {exc}"
+                break
+            if not items:
+                report.stopped = f"page {page}: no items at {fetched.final_url} (past the last page?)"
+                break
+            report.pages += 1
+            history.extend(items)
+        verdicts = {item.key: self.classifier.classify(item.title) for item in history}
+        with self.sessions.begin() as session:
+            report.added = record_history(session, source, history, verdicts, utcnow())
+        report.seen = len(history)
+        return report
 
     async def run_once(self, sources: Sequence[Source]) -> tuple[list[CheckReport], DispatchReport]:
         reports = await self.check_all(sources)

@@ -9,10 +9,10 @@ from monitor.classify import default_classifier
 from monitor.config.settings import Settings
 from monitor.config.sources import Source
 from monitor.extract import extract_items
-from monitor.fetch import HttpFetcher, RequestOptions
+from monitor.fetch import HttpFetcher
 from monitor.fetch.blocked import block_reason, looks_like_challenge
 from monitor.fetch.charset import decode
-from monitor.pipeline import CheckReport
+from monitor.pipeline import CheckReport, fetch_source
 from monitor.store.checks import CheckSummary
 from monitor.values import Fetched, FetchOutcome
 
@@ -35,18 +35,7 @@ def read_saved_page(source: Source, path: Path) -> Fetched:
 
 async def _fetch(source: Source, settings: Settings) -> Fetched:
     async with HttpFetcher(settings.fetch) as fetcher:
-        request = source.request
-        return await fetcher.fetch(
-            source.url,
-            RequestOptions(
-                method=request.method,
-                form=request.form,
-                json_body=request.json_body,
-                params=request.params,
-                headers=request.headers,
-                encoding=source.encoding,
-            ),
-        )
+        return await fetch_source(fetcher, source)
 
 
 def try_source(source: Source, settings: Settings, file: Path | None = None) -> CheckReport:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -17,6 +18,7 @@ from monitor.config.settings import FetchSettings
 from monitor.fetch.blocked import block_reason
 from monitor.fetch.charset import decode
 from monitor.fetch.politeness import HostGate
+from monitor.fetch.tls import tls_verification
 from monitor.values import Fetched, FetchOutcome
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,8 @@ class RequestOptions:
     last_modified: str | None = None
     encoding: str | None = None
     min_delay_s: float | None = None
+    ca_file: str | None = None  # extra CA / intermediate certificates (PEM) trusted for this request
+    insecure_tls: bool = False  # explicit opt-in: no certificate verification at all
 
 
 def _retry_after(response: httpx.Response, cap: float) -> float | None:
@@ -56,12 +60,20 @@ class HttpFetcher:
     def __init__(self, settings: FetchSettings | None = None, gate: HostGate | None = None) -> None:
         self.settings = settings or FetchSettings()
         self.gate = gate or HostGate(self.settings.per_host_concurrency, self.settings.per_host_min_delay_s)
-        self._client = httpx.AsyncClient(
-            follow_redirects=True,
-            timeout=httpx.Timeout(self.settings.timeout_s),
-            headers={"User-Agent": self.settings.user_agent, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"},
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-        )
+        # one client per TLS trust setting: httpx fixes certificate verification per client
+        self._clients: dict[tuple[str | None, bool], httpx.AsyncClient] = {}
+
+    def _client(self, options: RequestOptions) -> httpx.AsyncClient:
+        key = (options.ca_file, options.insecure_tls)
+        if key not in self._clients:
+            self._clients[key] = httpx.AsyncClient(
+                follow_redirects=True,
+                timeout=httpx.Timeout(self.settings.timeout_s),
+                headers={"User-Agent": self.settings.user_agent, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"},
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+                verify=tls_verification(options.ca_file, options.insecure_tls),
+            )
+        return self._clients[key]
 
     async def __aenter__(self) -> HttpFetcher:
         return self
@@ -70,10 +82,13 @@ class HttpFetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in self._clients.values():
+            await client.aclose()
 
     async def fetch(self, url: str, options: RequestOptions | None = None) -> Fetched:
         options = options or RequestOptions()
+        if options.insecure_tls:
+            log.warning("TLS certificate verification is OFF for %s (insecure_tls = true)", url)
         headers = dict(options.headers)
         if options.etag:
             headers["If-None-Match"] = options.etag
@@ -89,7 +104,7 @@ class HttpFetcher:
                     response, content = await self._send(url, options, headers)
             except TooLarge:
                 return self._failed(url, f"response larger than {self.settings.max_bytes} bytes", started)
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, ssl.SSLError) as exc:
                 last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 delay = None
             else:
@@ -106,7 +121,8 @@ class HttpFetcher:
         return self._failed(url, last_error, started)
 
     async def _send(self, url: str, options: RequestOptions, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
-        request = self._client.build_request(
+        client = self._client(options)
+        request = client.build_request(
             options.method,
             url,
             headers=headers,
@@ -114,7 +130,7 @@ class HttpFetcher:
             data=options.form,
             json=options.json_body,
         )
-        response = await self._client.send(request, stream=True)
+        response = await client.send(request, stream=True)
         try:
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > self.settings.max_bytes:

@@ -264,3 +264,32 @@ def _add_run(session: Session, summary: CheckSummary, started: dt.datetime, now:
             reason=summary.reason,
         )
     )
+
+
+def record_history(
+    session: Session, source: Source, items: Sequence[Item], verdicts: Mapping[str, Verdict], now: dt.datetime
+) -> int:
+    """Older notices from back-fill pages: known from now on, never alerted, not part of the page-1 listing."""
+    known = set(session.scalars(select(Notice.key).where(Notice.source_name == source.name)))
+    added = 0
+    for item in items:
+        if item.key in known:
+            continue
+        notice = Notice(
+            source_name=source.name,
+            key=item.key,
+            title=item.title,
+            url=item.url,
+            published=item.published,
+            listed=False,
+            position=0,
+            first_seen_at=now,
+            last_seen_at=now,
+            extra=item.extra,
+        )
+        if item.key in verdicts:
+            _apply_verdict(notice, verdicts[item.key])
+        session.add(notice)
+        known.add(item.key)
+        added += 1
+    return added
