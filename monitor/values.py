@@ -31,6 +31,8 @@ class Fetched:
     last_modified: str | None = None
     elapsed_s: float = 0.0
     reason: str | None = None  # why it is blocked or failed, for health and logs
+    mode: str = "http"  # what served it: "http", "browser", or "http+cookies" (a browser's hand-off)
+    retry_after_s: float | None = None  # when a refusing host may be asked again (WAF back-off)
 
 
 @dataclass(frozen=True, slots=True)

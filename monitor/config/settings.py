@@ -30,6 +30,19 @@ class FetchSettings(BaseModel):
     max_concurrent_checks: int = Field(default=8, ge=1)
 
 
+class BrowserSettings(BaseModel):
+    """The shared browser for sources with fetch = "browser" | "auto" (Playwright driving Chromium)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    executable_path: str = "/usr/bin/chromium"
+    cdp_url: str | None = None  # attach to an existing Chrome (e.g. http://127.0.0.1:9222) instead of launching
+    headless: bool = True
+    max_pages: int = Field(default=2, ge=1, le=16)
+    page_timeout_s: float = Field(default=45.0, gt=0)
+    extra_args: list[str] = Field(default_factory=list)
+
+
 class ScheduleSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -95,6 +108,7 @@ class Settings(BaseModel):
     database_url: str | None = None
     data_dir: Path | None = None
     fetch: FetchSettings = Field(default_factory=FetchSettings)
+    browser: BrowserSettings = Field(default_factory=BrowserSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     channels: dict[str, Channel] = Field(default_factory=dict)

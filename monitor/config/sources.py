@@ -50,6 +50,10 @@ class Source(BaseModel):
     # for sites that serve an incomplete chain; insecure_tls turns verification off and is reported as such
     ca_file: str | None = None
     insecure_tls: bool = False
+    # how to fetch: plain HTTP; a real browser (JS cookie challenges); or HTTP first, the browser on a challenge
+    fetch: Literal["http", "browser", "auto"] = "http"
+    browser_headless: bool | None = None  # None: the deployment default; False runs it under Xvfb
+    browser_wait_for: str | None = None  # CSS selector proving the real page loaded (default: the row selector)
     min_delay_s: float | None = Field(default=None, ge=0)  # politeness override for this source's host
     request: RequestSpec = Field(default_factory=RequestSpec)
     extract: dict[str, Any] = Field(default_factory=dict)  # validated by the extractor of `kind`

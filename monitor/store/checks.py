@@ -218,7 +218,7 @@ def _mark_health(
     state.consecutive_failures = 0 if status == "ok" else state.consecutive_failures + 1
     if fetched is not None:
         state.last_elapsed_s = fetched.elapsed_s
-        state.fetch_mode = "http"
+        state.fetch_mode = fetched.mode
 
 
 def record_not_modified(
