@@ -29,6 +29,10 @@ deliveries_app = typer.Typer(help="The alert outbox: pending and failed deliveri
 app.add_typer(db_app, name="db")
 app.add_typer(sources_app, name="sources")
 app.add_typer(deliveries_app, name="deliveries")
+notify_app = typer.Typer(help="Channels: try them before relying on them.", no_args_is_help=True)
+config_app = typer.Typer(help="The deployment settings.", no_args_is_help=True)
+app.add_typer(notify_app, name="notify")
+app.add_typer(config_app, name="config")
 
 console = Console()
 errors = Console(stderr=True)
@@ -437,6 +441,9 @@ def deliveries_list(ctx: typer.Context) -> None:
     for column in ("id", "status", "subscription", "channel", "attempts", "next attempt", "title", "last error"):
         table.add_column(column, overflow="fold")
     for row in rows:
+        title = (
+            row.change.title if row.change else f"[ops] {row.incident.subject_kind} {row.incident.subject} {row.event}"
+        )
         table.add_row(
             str(row.id),
             row.status,
@@ -444,7 +451,7 @@ def deliveries_list(ctx: typer.Context) -> None:
             row.channel,
             str(row.attempts),
             row.next_attempt_at.isoformat(timespec="seconds"),
-            row.change.title,
+            title,
             row.last_error or "",
         )
     console.print(table)
@@ -468,3 +475,51 @@ def deliveries_retry(ctx: typer.Context) -> None:
         errors.print(f"[yellow]delivery failed:[/] {error}", highlight=False)
     if report.failed or report.dead:
         raise typer.Exit(1)
+
+
+@notify_app.command("test")
+def notify_test(ctx: typer.Context, channel: str) -> None:
+    """Send a sample alert through CHANNEL and report each service's result."""
+    import datetime as dt
+
+    from monitor.alert.render import AlertNotice, render
+    from monitor.alert.send import AppriseSender
+
+    settings: Settings = ctx.obj.settings()
+    if channel not in settings.channels:
+        errors.print(f"[red]error:[/] no channel '{channel}' (known: {', '.join(sorted(settings.channels)) or 'none'})")
+        raise typer.Exit(2)
+    sample = AlertNotice(
+        title="【测试 test】国家药监局药审中心关于发布《体内基因治疗产品药学研究与评价技术指导原则（试行）》的通告",
+        url="https://www.cde.org.cn/",
+        agency="CDE",
+        region="CN",
+        published=dt.date.today(),
+        doc_type="guideline",
+        deadline=None,
+        terms=("基因治疗",),
+        topics=("gene_therapy",),
+        gloss="A test alert from cgt-monitor: if you read this, the channel works.",
+    )
+    result = asyncio.run(
+        AppriseSender().send(channel, settings.channels[channel], lambda fmt, limit: render([sample], fmt, limit=limit))
+    )
+    for target in result.targets:
+        mark = "[green]ok[/]" if target.ok else "[red]failed[/]"
+        console.print(f"{mark}  {target.target}  {'' if target.ok else target.detail}", highlight=False)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@config_app.command("show")
+def config_show(ctx: typer.Context) -> None:
+    """The effective deployment settings, secrets masked."""
+    from monitor.config.settings import mask_url
+
+    settings: Settings = ctx.obj.settings()
+    data = settings.model_dump(mode="json")
+    data["database_url"] = mask_url(settings.database_url or settings.resolved_database_url())
+    data["data_dir"] = str(settings.state_dir())
+    for name, channel in settings.channels.items():
+        data["channels"][name]["urls"] = channel.masked_urls()
+    print(json.dumps(data, ensure_ascii=False, indent=2))

@@ -21,6 +21,7 @@ from monitor.enrich import Enricher
 from monitor.extract import extract_items
 from monitor.fetch import HttpFetcher, RequestOptions
 from monitor.fetch.blocked import looks_like_challenge
+from monitor.health import watch_source
 from monitor.paging import page_request
 from monitor.store.checks import (
     CheckSummary,
@@ -112,7 +113,11 @@ class Pipeline:
 
     async def check(self, source: Source, *, dry_run: bool = False) -> CheckReport:
         async with self._checks:
-            return await self._check(source, dry_run)
+            report = await self._check(source, dry_run)
+        if not dry_run:
+            with self.sessions.begin() as session:
+                watch_source(session, self.settings, source.name, utcnow())
+        return report
 
     async def _check(self, source: Source, dry_run: bool) -> CheckReport:
         started = utcnow()
@@ -179,7 +184,15 @@ class Pipeline:
         now = utcnow()
 
         def router(item: Item, verdict: Verdict) -> list:
-            return route(self.settings.subscription, source, item, verdict, now, self.settings.schedule.timezone)
+            return route(
+                self.settings.subscription,
+                source,
+                item,
+                verdict,
+                now,
+                self.settings.schedule.timezone,
+                self.settings.channels,
+            )
 
         report.summary = self._write(
             lambda s: record_success(s, source, fetched, items, diff, verdicts, router, now, started)

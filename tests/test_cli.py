@@ -80,7 +80,7 @@ def test_check_dry_run_stores_nothing_and_log_exports(tmp_path, site, inbox):
 def test_db_upgrade_creates_the_schema(tmp_path):
     result = run_cli("--data-dir", str(tmp_path), "db", "upgrade")
     assert result.returncode == 0, result.stderr
-    assert "revision 0001" in result.stdout
+    assert "revision 0002" in result.stdout
     assert (tmp_path / "cgt-monitor.db").exists()
 
 
@@ -96,3 +96,32 @@ def test_python_dash_m_and_help():
     for command in ("run", "check", "log", "classify", "db", "demo", "sources"):
         assert command in result.stdout
     assert ROOT.exists()
+
+
+def write_deployment(tmp_path, channels: str) -> dict[str, str]:
+    path = tmp_path / "cgt-monitor.toml"
+    path.write_text(f'data_dir = "{tmp_path}"\n' + channels, encoding="utf-8")
+    return {"CGT_MONITOR_CONFIG": str(path)}
+
+
+def test_notify_test_reports_each_service(tmp_path, inbox):
+    dead = inbox.apprise_url().replace(f":{inbox.port}", ":9")
+    env = write_deployment(tmp_path, f'[channels.team]\nurls = ["{inbox.apprise_url()}", "{dead}"]\n')
+    result = run_cli("notify", "test", "team", env=env)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("ok") and lines[1].startswith("failed")
+    assert len(inbox.mails) == 1 and "测试 test" in inbox.mails[0].subject
+
+
+def test_config_show_masks_secrets(tmp_path):
+    env = write_deployment(
+        tmp_path,
+        '[channels.mail]\nurl = "mailtos://u:${SMTP_PASSWORD}@smtp.example.com"\n'
+        '[channels.hook]\nurl = "json://hooks.example.com/x?token=abcdef123"\n',
+    )
+    result = run_cli("config", "show", env={**env, "SMTP_PASSWORD": "hunter2-secret"})
+    assert result.returncode == 0, result.stderr
+    assert "hunter2-secret" not in result.stdout and "abcdef123" not in result.stdout
+    shown = json.loads(result.stdout)
+    assert shown["channels"]["mail"]["urls"] == ["mailtos://u:${SMTP_PASSWORD}@smtp.example.com"]

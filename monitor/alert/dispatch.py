@@ -1,7 +1,8 @@
 """The outbox dispatcher: sends due delivery rows, marks them sent, backs off and retries failures.
 
 A row is marked sent only after the send returned, in its own transaction; a crash between the two can
-repeat that one send (at-least-once), never lose it.
+repeat that one send (at-least-once), never lose it. A channel with several services records which ones
+accepted the alert, so a retry goes only to those that did not.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import failpoints
-from monitor.alert.render import AlertNotice, render
-from monitor.alert.send import Sender
+from monitor.alert.render import AlertNotice, Format, Message, OpsEvent, render, render_ops
+from monitor.alert.route import ops_routes
+from monitor.alert.send import Compose, Sender, SendResult
 from monitor.config.settings import Settings
+from monitor.store.incidents import open_incident, raise_incident, resolve_incident
 from monitor.store.models import Delivery, SourceState, utcnow
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,9 @@ class Dispatcher:
         self.settings = settings
         self.sender = sender
         self._lock = asyncio.Lock()
+        from monitor.classify import default_classifier
+
+        self._glosses = default_classifier().glosses
 
     def _due(self, now: dt.datetime, include_not_due: bool) -> list[Delivery]:
         with self.sessions() as session:
@@ -53,12 +59,12 @@ class Dispatcher:
                 query = query.where(Delivery.next_attempt_at <= now)
             return list(session.scalars(query.order_by(Delivery.id).limit(500)).unique())
 
-    def _agencies(self) -> dict[str, tuple[str, str]]:
+    def _origins(self) -> dict[str, tuple[str, str]]:
         with self.sessions() as session:
             return {s.name: (s.agency, s.region) for s in session.scalars(select(SourceState))}
 
     async def dispatch_due(self, now: dt.datetime | None = None, force: bool = False) -> DispatchReport:
-        """Send every due row; `force` sends pending rows whose retry (or digest) time has not come."""
+        """Send every due row; `force` also sends rows whose retry (or digest) time has not come."""
         async with self._lock:
             return await self._dispatch(now or utcnow(), force)
 
@@ -67,34 +73,55 @@ class Dispatcher:
         rows = self._due(now, force)
         if not rows:
             return report
-        origins = self._agencies()
+        origins = self._origins()
         batches: dict[tuple[str, str, str], list[Delivery]] = defaultdict(list)
         for row in rows:
             # immediate rows go one by one; digest rows of one subscription and channel go together
-            group = row.mode if row.mode == "digest" else f"immediate:{row.id}"
+            group = "digest" if row.mode == "digest" and row.change is not None else f"one:{row.id}"
             batches[(row.subscription, row.channel, group)].append(row)
         for (subscription, channel_name, group), batch in batches.items():
             channel = self.settings.channels.get(channel_name)
             if channel is None:
-                self._fail(batch, f"channel '{channel_name}' is no longer configured", now, report)
+                self._record_failure(batch, f"channel '{channel_name}' is no longer configured", [], now, report)
                 continue
-            notices = [self._alert_notice(row, origins) for row in batch]
-            message = render(notices, digest=group == "digest")
-            result = await self.sender.send(channel_name, channel, message)
+            compose = self._composer(batch, origins, digest=group == "digest")
+            skip = set.intersection(*(set(row.done_targets or []) for row in batch))
+            result = await self.sender.send(channel_name, channel, compose, skip)
             report.messages += 1
             failpoints.hit("dispatch.after_send")
             if result.ok:
-                self._mark_sent(batch, utcnow(), report)
+                self._record_success(batch, channel_name, utcnow(), report)
             else:
-                self._fail(batch, result.detail, now, report)
+                self._record_failure(batch, result.detail, result.succeeded, now, report, result)
                 report.errors.append(f"{subscription}/{channel_name}: {result.detail}")
         return report
 
-    @staticmethod
-    def _alert_notice(row: Delivery, origins: dict[str, tuple[str, str]]) -> AlertNotice:
+    def _composer(self, batch: list[Delivery], origins: dict[str, tuple[str, str]], digest: bool) -> Compose:
+        first = batch[0]
+        if first.incident is not None:
+            incident = first.incident
+            event = OpsEvent(
+                incident.subject_kind,
+                incident.subject,
+                first.event or "opened",
+                incident.reason,
+                incident.opened_at,
+                incident.resolved_at if first.event == "resolved" else None,
+            )
+            return lambda fmt, _limit: render_ops(event, fmt)
+        notices = [self._alert_notice(row, origins) for row in batch]
+
+        def compose(fmt: Format, limit: int | None) -> Message:
+            return render(notices, fmt, digest=digest, limit=limit)
+
+        return compose
+
+    def _alert_notice(self, row: Delivery, origins: dict[str, tuple[str, str]]) -> AlertNotice:
         change = row.change
+        assert change is not None
         notice = change.notice
         agency, region = origins.get(change.source_name, ("?", "?"))
+        topics = tuple(notice.topics or ())
         return AlertNotice(
             title=notice.title,
             url=notice.url,
@@ -104,11 +131,13 @@ class Dispatcher:
             doc_type=notice.doc_type,
             deadline=notice.deadline,
             terms=tuple(notice.terms or ()),
-            topics=tuple(notice.topics or ()),
+            topics=topics,
             kind=change.kind,
+            gloss="; ".join(self._glosses.get(t, t) for t in topics),
+            document_number=(notice.extra or {}).get("document_number"),
         )
 
-    def _mark_sent(self, batch: list[Delivery], when: dt.datetime, report: DispatchReport) -> None:
+    def _record_success(self, batch: list[Delivery], channel: str, when: dt.datetime, report: DispatchReport) -> None:
         with self.sessions.begin() as session:
             for row in batch:
                 stored = session.get(Delivery, row.id)
@@ -117,16 +146,30 @@ class Dispatcher:
                 stored.status, stored.sent_at, stored.last_error = "sent", when, None
                 stored.attempts += 1
                 report.sent += 1
+            if open_incident(session, "channel", channel) is not None:
+                resolve_incident(session, "channel", channel, self._ops_routes(channel, when), when)
 
-    def _fail(self, batch: list[Delivery], error: str, now: dt.datetime, report: DispatchReport) -> None:
+    def _record_failure(
+        self,
+        batch: list[Delivery],
+        error: str,
+        succeeded: list[int],
+        now: dt.datetime,
+        report: DispatchReport,
+        result: SendResult | None = None,
+    ) -> None:
         give_up = dt.timedelta(hours=self.settings.delivery.give_up_after_h)
+        channel = batch[0].channel
         with self.sessions.begin() as session:
+            worst = 0
             for row in batch:
                 stored = session.get(Delivery, row.id)
                 if stored is None or stored.status != "pending":
                     continue
                 stored.attempts += 1
                 stored.last_error = error
+                stored.done_targets = sorted(set(stored.done_targets or []) | set(succeeded))
+                worst = max(worst, stored.attempts)
                 if now - stored.created_at >= give_up:
                     stored.status = "dead"
                     report.dead += 1
@@ -137,6 +180,17 @@ class Dispatcher:
                         stored.attempts,
                         error,
                     )
+                    worst = max(worst, self.settings.ops.channel_failures)
                 else:
                     stored.next_attempt_at = now + _backoff(self.settings, stored.attempts)
                     report.failed += 1
+            is_ops_row = batch[0].incident_id is not None
+            if worst >= self.settings.ops.channel_failures and not is_ops_row:
+                reason = f"{worst} failed attempts to deliver an alert; last error: {error}"
+                raise_incident(session, "channel", channel, reason, self._ops_routes(channel, now), now)
+
+    def _ops_routes(self, failing_channel: str, now: dt.datetime) -> list:
+        routes = ops_routes(self.settings.subscription, now)
+        # tell ops through the other channels when there are any
+        others = [r for r in routes if r.channel != failing_channel]
+        return others or routes

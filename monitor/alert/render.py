@@ -1,11 +1,20 @@
-"""Alert messages: a subject and a body per format, from Jinja2 templates. Titles are escaped in HTML."""
+"""Alert messages per format: HTML e-mail, Markdown for chat, plain text (WeCom's 2,048-character cap).
+
+Titles come from third-party pages: they are escaped for HTML and Markdown, never trusted as markup.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import html
+import re
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Literal
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+
+Format = Literal["text", "markdown", "html"]
 
 DOC_TYPE_LABELS = {
     "guideline": "guideline 指导原则",
@@ -18,13 +27,22 @@ DOC_TYPE_LABELS = {
     "interpretation": "interpretation 解读",
     "qa": "Q&A 问答",
 }
+_TEMPLATES = {"text": "alert.txt.j2", "markdown": "alert.md.j2", "html": "alert.html.j2"}
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
+
+
+def _markdown_escape(value: object) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(value))
+
 
 _env = Environment(
     loader=PackageLoader("monitor.alert", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
     trim_blocks=True,
     lstrip_blocks=True,
+    keep_trailing_newline=True,
 )
+_env.filters["md"] = _markdown_escape
 
 
 @dataclass(frozen=True)
@@ -39,6 +57,8 @@ class AlertNotice:
     terms: tuple[str, ...]
     topics: tuple[str, ...]
     kind: str = "new"
+    gloss: str = ""  # a line of English for readers who do not read Chinese
+    document_number: str | None = None
 
     @property
     def doc_type_label(self) -> str:
@@ -54,21 +74,83 @@ class AlertNotice:
 @dataclass(frozen=True)
 class Message:
     subject: str
-    text: str
-    html: str
+    body: str
+    format: Format = "text"
+    extra: dict[str, str] = field(default_factory=dict)
 
 
-def render(notices: list[AlertNotice], digest: bool = False) -> Message:
+def _subject(notices: list[AlertNotice], digest: bool) -> str:
     if digest or len(notices) > 1:
         agencies = sorted({n.agency for n in notices})
-        subject = f"[cgt-monitor] {len(notices)} new notices: {', '.join(agencies)}"
-        notices = sorted(notices, key=lambda n: (n.agency, n.doc_type or "", n.title))
+        return f"[cgt-monitor] {len(notices)} new notices: {', '.join(agencies)}"
+    return f"[cgt-monitor] {notices[0].agency}: {notices[0].title}"
+
+
+def _groups(notices: list[AlertNotice], digest: bool) -> list[tuple[str, list[AlertNotice]]]:
+    if not digest:
+        return [("", notices)]
+
+    def key(n: AlertNotice) -> tuple[str, str]:
+        return (n.agency, n.doc_type_label or "other")
+
+    ordered = sorted(notices, key=lambda n: (*key(n), n.title))
+    return [(f"{agency} — {kind}", list(items)) for (agency, kind), items in groupby(ordered, key=key)]
+
+
+def render(
+    notices: list[AlertNotice],
+    format: Format = "html",
+    digest: bool = False,
+    limit: int | None = None,
+    more_url: str | None = None,
+) -> Message:
+    """One message for these notices. With `limit` (UTF-8 bytes, which never undercounts a character cap), as
+    many notices as fit, then "… and N more"."""
+    template = _env.get_template(_TEMPLATES[format])
+    subject = _subject(notices, digest)
+    shown = list(notices)
+    while True:
+        body = (
+            template.render(
+                groups=_groups(shown, digest), digest=digest, omitted=len(notices) - len(shown), more_url=more_url
+            ).strip()
+            + "\n"
+        )
+        if limit is None or len(body.encode()) <= limit:
+            return Message(subject, body, format)
+        if len(shown) > 1:
+            shown.pop()
+            continue
+        # one notice longer than the cap: keep its link and the head of its text
+        tail = f"…\n{notices[0].url}\n"
+        head = body.encode()[: max(0, limit - len(tail.encode()))].decode(errors="ignore")
+        return Message(subject, head + tail, format)
+
+
+@dataclass(frozen=True)
+class OpsEvent:
+    subject_kind: str  # source, channel
+    subject: str
+    event: str  # opened, resolved
+    reason: str
+    since: dt.datetime
+    resolved: dt.datetime | None = None
+
+
+def render_ops(event: OpsEvent, format: Format = "text") -> Message:
+    what = f"{event.subject_kind} '{event.subject}'"
+    if event.event == "opened":
+        subject = f"[cgt-monitor ops] {what} is failing"
+        headline = f"The {what} stopped working."
     else:
-        only = notices[0]
-        subject = f"[cgt-monitor] {only.agency}: {only.title}"
-    context = {"notices": notices}
-    return Message(
-        subject=subject,
-        text=_env.get_template("alert.txt.j2").render(context).strip() + "\n",
-        html=_env.get_template("alert.html.j2").render(context),
+        subject = f"[cgt-monitor ops] {what} recovered"
+        headline = f"The {what} works again."
+    body = _env.get_template("ops.txt.j2").render(
+        headline=headline,
+        detail=event.reason,
+        since=event.since.isoformat(timespec="minutes"),
+        resolved=event.resolved.isoformat(timespec="minutes") if event.resolved else None,
     )
+    if format == "html":
+        body = "<html><body><pre>" + html.escape(body) + "</pre></body></html>"
+    return Message(subject, body.strip() + "\n", format)

@@ -59,6 +59,15 @@ class DeliverySettings(BaseModel):
     give_up_after_h: float = Field(default=72.0, gt=0)
 
 
+class OpsSettings(BaseModel):
+    """When a broken source or channel becomes an operator alert (to subscriptions with ops = true)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_failures: int = Field(default=3, ge=1)  # consecutive failed checks (error, blocked, rot)
+    channel_failures: int = Field(default=3, ge=1)  # consecutive failed sends of one alert to a channel
+
+
 class Channel(BaseModel):
     """A named destination: one or more apprise URLs. `urls` may hold ${ENV} references (secrets)."""
 
@@ -100,6 +109,10 @@ class Subscription(BaseModel):
     sources: list[str] = Field(default_factory=list)
     doc_types: list[str] = Field(default_factory=list)
     terms: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
+    # chat channels hold immediate alerts during these local hours, e.g. "22:00-08:00"; e-mail is unaffected
+    quiet_hours: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+    ops: bool = False  # receives operator alerts (broken sources and channels) instead of notices
 
 
 class Settings(BaseModel):
@@ -111,6 +124,7 @@ class Settings(BaseModel):
     browser: BrowserSettings = Field(default_factory=BrowserSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    ops: OpsSettings = Field(default_factory=OpsSettings)
     channels: dict[str, Channel] = Field(default_factory=dict)
     subscription: list[Subscription] = Field(default_factory=list)
 
@@ -139,7 +153,7 @@ def expand_env(value: str) -> str:
 
 def mask_url(url: str) -> str:
     """Hide secrets in a URL for display: ${ENV} references stay as written, inline passwords are starred."""
-    masked = re.sub(r"(://[^:/@\s]+:)[^@/\s]+@", r"\1***@", url)
+    masked = re.sub(r"(://[^:/@\s]+:)(?!\$\{)[^@/\s]+@", r"\1***@", url)
     return re.sub(r"((?:token|key|secret|password|pass|access_token)=)[^&\s]+", r"\1***", masked, flags=re.I)
 
 

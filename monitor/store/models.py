@@ -119,18 +119,38 @@ class Change(Base):
     notice: Mapped[Notice] = relationship(lazy="joined")
 
 
+class Incident(Base):
+    """A source or channel that stopped working: opened once, resolved once, each announced to ops."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_open", "subject_kind", "subject", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))  # source, channel
+    subject: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[dt.datetime]
+    resolved_at: Mapped[dt.datetime | None]
+    reason: Mapped[str] = mapped_column(Text)
+
+
 class Delivery(Base):
-    """The outbox: one row per (subscription, notice, channel), written with the change it announces."""
+    """The outbox: one row per (subscription, notice, channel), written with the change it announces.
+
+    Operator alerts use the same outbox: one row per (subscription, incident, event, channel).
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("subscription", "notice_id", "channel", name="uq_delivery_once"),
+        UniqueConstraint("subscription", "incident_id", "event", "channel", name="uq_ops_delivery_once"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id"))
-    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"))
+    change_id: Mapped[int | None] = mapped_column(ForeignKey("changes.id"))
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    event: Mapped[str | None] = mapped_column(String(16))  # opened, resolved (operator alerts)
     subscription: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(64))
     mode: Mapped[str] = mapped_column(String(16), default="immediate")
@@ -140,8 +160,11 @@ class Delivery(Base):
     next_attempt_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # indexes of the channel's URLs that already accepted this alert: a retry skips them
+    done_targets: Mapped[list[int]] = mapped_column(JSON, default=list)
 
-    change: Mapped[Change] = relationship(lazy="joined")
+    change: Mapped[Change | None] = relationship(lazy="joined")
+    incident: Mapped[Incident | None] = relationship(lazy="joined")
 
 
 class Run(Base):

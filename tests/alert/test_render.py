@@ -1,6 +1,8 @@
 import datetime as dt
 
-from monitor.alert.render import AlertNotice, render
+import pytest
+
+from monitor.alert.render import AlertNotice, OpsEvent, render, render_ops
 
 
 def notice(title: str, agency: str = "CDE", **fields) -> AlertNotice:
@@ -14,26 +16,65 @@ def notice(title: str, agency: str = "CDE", **fields) -> AlertNotice:
         deadline=dt.date(2026, 10, 31),
         terms=("基因治疗",),
         topics=("gene_therapy",),
+        gloss="Gene therapy and gene editing",
     )
     return AlertNotice(**{**base, **fields})
 
 
-def test_single_alert_shows_what_a_reader_needs():
-    message = render([notice("基因治疗产品长期随访临床研究技术指导原则（征求意见稿）")])
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_every_format_shows_what_a_reader_needs(fmt):
+    message = render([notice("基因治疗产品长期随访临床研究技术指导原则（征求意见稿）")], fmt)
     assert message.subject == "[cgt-monitor] CDE: 基因治疗产品长期随访临床研究技术指导原则（征求意见稿）"
-    for part in (message.text, message.html):
-        assert "2026-10-31" in part and "基因治疗" in part and "draft for comment" in part
-    assert "zdyzIdCODE=abc&x=1" in message.text
-    assert 'href="https://www.cde.org.cn/zdyz/domesticinfopage?zdyzIdCODE=abc&amp;x=1"' in message.html
+    for expected in (
+        "基因治疗产品长期随访",
+        "CDE",
+        "CN",
+        "2026-09-23",
+        "draft for comment",
+        "2026-10-31",
+        "基因治疗",
+        "Gene therapy and gene editing",
+        "zdyzIdCODE=abc",
+    ):
+        assert expected in message.body, (fmt, expected)
 
 
-def test_titles_cannot_inject_html():
-    message = render([notice('<script>alert(1)</script><a href="http://evil">x</a>')])
-    assert "<script>" not in message.html and "&lt;script&gt;" in message.html
-    assert 'href="http://evil"' not in message.html
+def test_html_escapes_titles_and_keeps_links_valid():
+    message = render([notice('<script>alert(1)</script><a href="http://evil">x</a>')], "html")
+    assert "<script>" not in message.body and "&lt;script&gt;" in message.body
+    assert 'href="http://evil"' not in message.body
+    assert 'href="https://www.cde.org.cn/zdyz/domesticinfopage?zdyzIdCODE=abc&amp;x=1"' in message.body
 
 
-def test_digest_groups_by_agency():
-    message = render([notice("b", agency="NMPA"), notice("a", agency="CDE")], digest=True)
+def test_markdown_escapes_titles():
+    message = render([notice("关于[点此](http://evil)领取*奖励*的通知")], "markdown")
+    assert "](http://evil)" not in message.body
+    assert "\\[点此\\]" in message.body
+
+
+def test_digest_groups_by_agency_and_doc_type():
+    message = render([notice("b", agency="NMPA"), notice("a", agency="CDE", doc_type="guideline")], "text", digest=True)
     assert message.subject == "[cgt-monitor] 2 new notices: CDE, NMPA"
-    assert message.text.index("a\n") < message.text.index("b\n")
+    body = message.body
+    assert body.index("== CDE — guideline 指导原则 ==") < body.index("== NMPA — draft for comment 征求意见稿 ==")
+
+
+def test_wecom_cap_truncates_gracefully_with_links():
+    many = [
+        notice(f"细胞治疗产品指导原则第{i}号（征求意见稿）", url=f"https://www.cde.org.cn/n/{i}") for i in range(40)
+    ]
+    message = render(many, "text", digest=True, limit=2048)
+    assert len(message.body.encode()) <= 2048
+    assert "… and" in message.body and "more" in message.body
+    assert "https://www.cde.org.cn/n/0" in message.body  # every notice shown keeps its link
+    single = render([notice("细" * 3000)], "text", limit=2048)
+    assert len(single.body.encode()) <= 2048 and single.body.rstrip().endswith(notice("x").url)
+
+
+def test_ops_messages_say_what_broke_and_when():
+    since = dt.datetime(2026, 9, 23, 1, 0, tzinfo=dt.UTC)
+    opened = render_ops(OpsEvent("source", "nmpa-ggtg", "opened", "blocked: HTTP 412", since))
+    assert opened.subject == "[cgt-monitor ops] source 'nmpa-ggtg' is failing"
+    assert "HTTP 412" in opened.body
+    resolved = render_ops(OpsEvent("source", "nmpa-ggtg", "resolved", "blocked", since, since), "html")
+    assert "recovered" in resolved.subject and resolved.body.startswith("<html>")

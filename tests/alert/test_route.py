@@ -49,3 +49,26 @@ def test_digests_are_due_at_the_next_local_time():
     assert first.due_at == dt.datetime(2026, 9, 24, 1, 0, tzinfo=dt.UTC)  # tomorrow 09:00 Shanghai
     weekly = next_digest_time(NOW, "09:00", "Asia/Shanghai", weekday=0)
     assert weekly == dt.datetime(2026, 9, 28, 1, 0, tzinfo=dt.UTC)  # next Monday
+
+
+def test_quiet_hours_hold_chat_alerts_but_not_email():
+    from monitor.config.settings import Channel
+
+    channels = {"mail": Channel(urls=["mailto://127.0.0.1:25?to=a@b.c"]), "wecom": Channel(urls=["wecombot://key"])}
+    late = dt.datetime(2026, 9, 23, 15, 30, tzinfo=dt.UTC)  # 23:30 in Shanghai
+    routes = {
+        r.channel: r.due_at
+        for r in route([sub(quiet_hours="22:00-08:00")], SZ, ITEM, RELEVANT, late, channels=channels)
+    }
+    assert routes["mail"] == late
+    assert routes["wecom"] == dt.datetime(2026, 9, 24, 0, 0, tzinfo=dt.UTC)  # 08:00 next morning
+    daytime = {
+        r.channel: r.due_at for r in route([sub(quiet_hours="22:00-08:00")], SZ, ITEM, RELEVANT, NOW, channels=channels)
+    }
+    assert daytime["wecom"] == NOW
+
+
+def test_topics_filter_and_ops_subscriptions_get_no_notices():
+    assert matches(sub(topics=["gene_therapy"]), SZ, ITEM, RELEVANT)
+    assert not matches(sub(topics=["human_genetic_resources"]), SZ, ITEM, RELEVANT)
+    assert not matches(sub(ops=True), SZ, ITEM, RELEVANT)
