@@ -1,0 +1,131 @@
+"""Fault injection: kill the daemon at random moments, restart it, and count what real receivers got.
+
+    python bench/faults.py [--kills 200] [--sources 4] [--seed 1]
+
+A local site publishes a new CGT notice before each start; the daemon (a real `cgt-monitor run` process)
+checks at once on start-up, and is SIGKILLed a random 0–400 ms after its first request reaches the site:
+inside fetching, classifying, the commit, or sending. At the end one clean `run --once` and a `deliveries
+retry` drain the outbox. Every published notice must have reached both receivers (an SMTP server and a
+webhook, both on 127.0.0.1): lost = notices a receiver never got; duplicates = alerts a receiver got twice.
+The last line is machine-readable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from monitor.localsite import LocalSite, Page  # noqa: E402
+from monitor.mailsink import MailSink  # noqa: E402
+
+
+def page(rows: list[tuple[str, str]]) -> bytes:
+    items = "".join(
+        f'<li><a href="./a/{ident}.html" title="{title}">{title}</a><span>(2026-09-23)</span></li>'
+        for ident, title in reversed(rows)
+    )
+    return f'<html><body><div class="list"><ul>{items}</ul></div></body></html>'.encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kills", type=int, default=200)
+    parser.add_argument("--sources", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    with LocalSite() as site, LocalSite() as hooks, MailSink() as inbox, tempfile.TemporaryDirectory() as tmp:
+        hooks.set("/hook", Page(b'{"ok":true}', content_type="application/json", etag=False))
+        hook_port = hooks.base_url.rsplit(":", 1)[1]
+        catalogue = "".join(
+            f'[[source]]\nname = "s{i}"\nagency = "NMPA"\nregion = "CN"\nurl = "{site.url(f"/s{i}/index.html")}"\n'
+            f'kind = "html"\nkey_pattern = \'/(\\d+)\\.html$\'\n[source.extract]\nitem = "div.list li"\n\n'
+            for i in range(args.sources)
+        )
+        Path(tmp, "sources.toml").write_text(catalogue, encoding="utf-8")
+        Path(tmp, "cgt-monitor.toml").write_text(
+            f'data_dir = "{tmp}"\n[fetch]\nper_host_min_delay_s = 0.0\nretries = 0\n'
+            f"[delivery]\nretry_base_s = 0.01\nretry_max_s = 0.05\n"
+            f'[channels.mail]\nurl = "{inbox.apprise_url()}"\n'
+            f'[channels.hook]\nurl = "json://127.0.0.1:{hook_port}/hook"\n'
+            '[[subscription]]\nname = "ra"\nchannels = ["mail", "hook"]\n',
+            encoding="utf-8",
+        )
+        env = {
+            **os.environ,
+            "CGT_MONITOR_SOURCES": f"{tmp}/sources.toml",
+            "CGT_MONITOR_CONFIG": f"{tmp}/cgt-monitor.toml",
+        }
+        cli = [sys.executable, "-m", "monitor"]
+        rows: dict[int, list[tuple[str, str]]] = {
+            i: [(f"{i}000", f"source {i} opening notice")] for i in range(args.sources)
+        }
+        for i in range(args.sources):
+            site.set(f"/s{i}/index.html", Page(page(rows[i])))
+        subprocess.run([*cli, "run", "--once"], env=env, cwd=ROOT, check=True, capture_output=True)
+
+        published: list[str] = []
+        kills = 0
+        started = time.monotonic()
+        for n in range(args.kills):
+            source = rng.randrange(args.sources)
+            title = f"关于发布细胞治疗产品指导原则的通告 fault-{n:04d}"
+            rows[source].append((f"{source}{n + 1:04d}", title))
+            site.set(f"/s{source}/index.html", Page(page(rows[source][-20:])))
+            published.append(title)
+            seen = len(site.requests)
+            daemon = subprocess.Popen(
+                [*cli, "run"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            deadline = time.monotonic() + 30
+            while len(site.requests) == seen and time.monotonic() < deadline and daemon.poll() is None:
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.4))
+            daemon.send_signal(signal.SIGKILL)
+            daemon.wait()
+            kills += daemon.returncode == -signal.SIGKILL
+            if (n + 1) % 25 == 0:
+                print(f"{n + 1} kills, {time.monotonic() - started:.0f}s", flush=True)
+
+        subprocess.run([*cli, "run", "--once"], env=env, cwd=ROOT, capture_output=True)
+        subprocess.run([*cli, "deliveries", "retry"], env=env, cwd=ROOT, capture_output=True)
+
+        mail_titles = collections.Counter(m.subject.split(": ", 1)[-1] for m in inbox.mails)
+        hook_titles = collections.Counter(
+            json.loads(r.body)["title"].split(": ", 1)[-1] for r in hooks.hits("/hook") if r.method == "POST"
+        )
+        lost = sum((mail_titles[t] == 0) + (hook_titles[t] == 0) for t in published)
+        duplicates = sum(max(0, c - 1) for c in mail_titles.values()) + sum(max(0, c - 1) for c in hook_titles.values())
+        rows_sql = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3,sys;c=sqlite3.connect(sys.argv[1]);print(c.execute('select count(*)-count(distinct "
+                "subscription||notice_id||channel) from deliveries where notice_id is not null').fetchone()[0])",
+                f"{tmp}/cgt-monitor.db",
+            ],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        print(
+            f"published={len(published)} mail={sum(mail_titles.values())} webhook={sum(hook_titles.values())} "
+            f"duplicate_delivery_rows={rows_sql} elapsed_s={time.monotonic() - started:.0f}"
+        )
+        print(f"kills={kills} lost={lost} duplicates={duplicates}")
+
+
+if __name__ == "__main__":
+    main()
