@@ -95,13 +95,18 @@ def main() -> None:
                 time.sleep(0.005)
             time.sleep(rng.uniform(0.0, 0.4))
             daemon.send_signal(signal.SIGKILL)
-            daemon.wait()
-            kills += daemon.returncode == -signal.SIGKILL
+            _, stderr = daemon.communicate()
+            if daemon.returncode == -signal.SIGKILL:
+                kills += 1
+            else:  # it ended before the kill: a crash the bench must not hide
+                raise SystemExit(f"daemon exited by itself ({daemon.returncode}):\n{stderr.decode()[-2000:]}")
             if (n + 1) % 25 == 0:
                 print(f"{n + 1} kills, {time.monotonic() - started:.0f}s", flush=True)
 
-        subprocess.run([*cli, "run", "--once"], env=env, cwd=ROOT, capture_output=True)
-        subprocess.run([*cli, "deliveries", "retry"], env=env, cwd=ROOT, capture_output=True)
+        for command in (["run", "--once"], ["deliveries", "retry"]):
+            final = subprocess.run([*cli, *command], env=env, cwd=ROOT, capture_output=True, text=True)
+            if final.returncode != 0:
+                print(f"`{' '.join(command)}` failed ({final.returncode}): {final.stderr[-2000:]}", file=sys.stderr)
 
         mail_titles = collections.Counter(m.subject.split(": ", 1)[-1] for m in inbox.mails)
         hook_titles = collections.Counter(

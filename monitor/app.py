@@ -13,7 +13,7 @@ from monitor.alert.dispatch import Dispatcher
 from monitor.alert.send import AppriseSender, Sender
 from monitor.classify import default_classifier
 from monitor.config.settings import Settings
-from monitor.fetch import HttpFetcher
+from monitor.fetch import BrowserFetcher, HttpFetcher
 from monitor.pipeline import Pipeline
 from monitor.store.db import open_database, session_factory, upgrade_database
 
@@ -38,5 +38,6 @@ async def running_pipeline(
 ) -> AsyncIterator[Pipeline]:
     database = database or open_store(settings)
     dispatcher = Dispatcher(database.sessions, settings, sender or AppriseSender())
-    async with HttpFetcher(settings.fetch) as fetcher:
-        yield Pipeline(settings, database.sessions, fetcher, default_classifier(), dispatcher)
+    # the browser starts only when a source needs it, and is closed (with its Xvfb) when the pipeline is
+    async with HttpFetcher(settings.fetch) as fetcher, BrowserFetcher(settings.browser, fetcher) as browser:
+        yield Pipeline(settings, database.sessions, fetcher, default_classifier(), dispatcher, browser=browser)

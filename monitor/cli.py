@@ -332,14 +332,27 @@ def classify(
             continue
         verdict = classifier.classify(text)
         if explain:
-            table = Table(title=text, show_header=True)
-            table.add_column("field")
-            table.add_column("value", overflow="fold")
-            for key, value in verdict.as_dict().items():
-                table.add_row(key, json.dumps(value, ensure_ascii=False))
-            console.print(table)
+            _explain(text, verdict)
         else:
             print(json.dumps({"text": text, **verdict.as_dict()}, ensure_ascii=False), flush=True)
+
+
+def _explain(text: str, verdict: Any) -> None:
+    verdict_text = "[green]relevant[/]" if verdict.relevant else "[dim]not relevant[/]"
+    table = Table(title=f"{text}", caption=f"{verdict_text} · score {verdict.score:+.1f}", show_header=True)
+    for column in ("term", "where", "topic", "weight"):
+        table.add_column(column)
+    for match in verdict.matches:
+        table.add_row(match.term, match.where, match.topic or "look-alike", f"{match.weight:+.1f}")
+    console.print(table)
+    for label, value in (
+        ("doc type", verdict.doc_type),
+        ("deadline", verdict.deadline),
+        ("document no.", verdict.document_number),
+        ("in English", verdict.gloss),
+    ):
+        if value:
+            console.print(f"  {label}: {value}", highlight=False)
 
 
 @db_app.command("upgrade")
@@ -390,20 +403,23 @@ def sources_list(ctx: typer.Context) -> None:
     except Exception as exc:  # the list is still useful without the database
         errors.print(f"[yellow]health unavailable:[/] {exc}")
     table = Table(title="Sources")
-    for column in ("name", "agency", "region", "kind", "every", "health", "last check", "label"):
+    for column in ("name", "agency", "region", "kind", "fetch", "every", "health", "last check", "served by", "label"):
         table.add_column(column, overflow="fold")
     for source in sources:
         state = health.get(source.name)
         status = state.status if state else "never checked"
         checked = state.last_checked_at.strftime("%Y-%m-%d %H:%M") if state and state.last_checked_at else ""
+        served = f"{state.fetch_mode} {state.last_elapsed_s:.1f}s" if state and state.fetch_mode else ""
         table.add_row(
             source.name,
             source.agency,
             source.region,
             source.kind,
+            source.fetch,
             f"{source.interval_minutes}m",
             status + (f": {state.status_reason}" if state and state.status_reason else ""),
             checked,
+            served,
             source.label + (" [TLS verification OFF]" if source.insecure_tls else ""),
         )
     console.print(table)

@@ -19,6 +19,7 @@ from monitor.extract.dates import parse_date
 from monitor.extract.links import is_file_link, resolve
 from monitor.extract.text import clean_text
 from monitor.fetch import HttpFetcher, RequestOptions
+from monitor.textract import extract_text
 from monitor.values import FetchOutcome, Item
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,12 @@ def read_detail(html: str, url: str) -> Detail:
     return Detail(body[:MAX_BODY_CHARS], published, tuple(links.values()))
 
 
+def _with_attachments(extra: dict[str, object], attachments: list[dict[str, object]]) -> dict[str, object]:
+    """Attachment text is kept once, joined and capped, for the classifier; the list keeps the facts."""
+    text = "\n".join(str(a.pop("text", "")) for a in attachments)
+    return {**extra, "attachments": attachments, "attachment_text": text[:MAX_BODY_CHARS]}
+
+
 class Enricher:
     def __init__(self, fetcher: HttpFetcher, attachments_dir: Path, timeout_s: float = 120.0) -> None:
         self.fetcher = fetcher
@@ -81,7 +88,7 @@ class Enricher:
         """The item with `extra` holding body, detail date and attachments; the item unchanged on failure."""
         if item.extra.get("file"):  # the row links straight to a file: that file is the attachment
             attachments = await self._download([{"url": item.url, "name": item.title}], options)
-            return dataclasses.replace(item, extra={**item.extra, "attachments": attachments})
+            return dataclasses.replace(item, extra=_with_attachments(item.extra, attachments))
         try:
             return await asyncio.wait_for(self._enrich(item, options), self.timeout_s)
         except TimeoutError:
@@ -95,7 +102,7 @@ class Enricher:
             return dataclasses.replace(item, extra={**item.extra, "detail_error": fetched.reason})
         detail = read_detail(fetched.text, fetched.final_url)
         attachments = await self._download(list(detail.attachments[:MAX_ATTACHMENTS]), options)
-        extra = {**item.extra, "body": detail.body, "attachments": attachments}
+        extra = _with_attachments({**item.extra, "body": detail.body}, attachments)
         if detail.published:
             extra["detail_published"] = detail.published
         return dataclasses.replace(item, extra=extra)
@@ -114,5 +121,19 @@ class Enricher:
             self.attachments_dir.mkdir(parents=True, exist_ok=True)
             if not path.exists():
                 await asyncio.to_thread(path.write_bytes, fetched.content)
-            stored.append({**link, "path": str(path), "bytes": len(fetched.content), "sha256": digest})
+            extracted = await asyncio.to_thread(extract_text, path)
+            stored.append(
+                {
+                    **link,
+                    "path": str(path),
+                    "bytes": len(fetched.content),
+                    "sha256": digest,
+                    "kind": extracted.kind,
+                    "pages": extracted.pages,
+                    "scanned": extracted.scanned,
+                    "chars": len(extracted.text),
+                    "error": extracted.error,
+                    "text": extracted.text,
+                }
+            )
         return stored

@@ -1,7 +1,8 @@
 """A real HTTP server on 127.0.0.1 serving recorded pages: for the offline demo, the tests and `bench/`.
 
 Each path answers with a configurable page (body bytes, status, content type, headers, delay), honours
-If-None-Match with 304, and records every request so callers can assert on politeness.
+If-None-Match with 304, and records every request so callers can assert on politeness. Subclasses decide
+per request what to answer by overriding `respond` (see challengesite.py).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class LocalSite:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out as written, not 40 ms apart
 
             def log_message(self, format: str, *args: object) -> None:  # quiet
                 pass
@@ -50,14 +52,12 @@ class LocalSite:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                path = urlsplit(self.path).path
+                seen = SeenRequest(self.command, self.path, dict(self.headers.items()), body, time.monotonic())
                 with site._lock:
-                    site.requests.append(
-                        SeenRequest(self.command, self.path, dict(self.headers.items()), body, time.monotonic())
-                    )
-                    page = site.pages.get(path)
-                if page is None:
-                    page = Page(b"<html><body>404 Not Found</body></html>", status=404)
+                    site.requests.append(seen)
+                self._answer(site.respond(seen))
+
+            def _answer(self, page: Page) -> None:
                 if page.delay_s:
                     time.sleep(page.delay_s)
                 etag = f'"{hashlib.sha1(page.body).hexdigest()[:16]}"' if page.etag else None
@@ -87,6 +87,12 @@ class LocalSite:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._scheme = "https" if tls is not None else "http"
         self._thread: threading.Thread | None = None
+
+    def respond(self, request: SeenRequest) -> Page:
+        """The page for one request (called on the server's thread)."""
+        with self._lock:
+            page = self.pages.get(urlsplit(request.path).path)
+        return page or Page(b"<html><body>404 Not Found</body></html>", status=404)
 
     @property
     def base_url(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from monitor.enrich import Enricher
 from monitor.extract import extract_items
 from monitor.fetch import HttpFetcher, RequestOptions
 from monitor.fetch.blocked import looks_like_challenge
+from monitor.fetch.browser import BrowserFetcher, BrowserRequest
+from monitor.fetch.expected import landing_url, list_probe, wait_selector
+from monitor.fetch.modes import fetch_by_mode
 from monitor.health import watch_source
 from monitor.paging import page_request
 from monitor.store.checks import (
@@ -39,7 +43,7 @@ log = logging.getLogger(__name__)
 
 
 class Classifier(Protocol):
-    def classify(self, title: str, body: str = "") -> Verdict: ...
+    def classify(self, title: str, body: str = "", attachments: str = "") -> Verdict: ...
 
 
 @dataclass
@@ -55,12 +59,19 @@ class CheckReport:
 
 
 async def fetch_source(
-    fetcher: HttpFetcher, source: Source, page: int = 1, snapshot: Snapshot | None = None
+    fetcher: HttpFetcher,
+    source: Source,
+    page: int = 1,
+    snapshot: Snapshot | None = None,
+    browser: BrowserFetcher | None = None,
 ) -> Fetched:
-    """Page N of a source, conditional on the stored validators for page 1."""
+    """Page N of a source, conditional on the stored validators for page 1, in the source's fetch mode."""
     url, request = page_request(source, page)
     conditional = snapshot is not None and page == 1
-    return await fetcher.fetch(
+    return await fetch_by_mode(
+        source.fetch,
+        fetcher,
+        browser,
         url,
         RequestOptions(
             method=request.method,
@@ -74,6 +85,13 @@ async def fetch_source(
             min_delay_s=source.min_delay_s,
             ca_file=source.ca_file,
             insecure_tls=source.insecure_tls,
+            expect=list_probe(source),
+        ),
+        BrowserRequest(
+            wait_for=wait_selector(source),
+            headless=source.browser_headless,
+            in_page=source.kind == "json" or request.method != "GET",  # an API: called from a page of the site
+            landing_url=landing_url(source),
         ),
     )
 
@@ -95,10 +113,12 @@ class Pipeline:
         fetcher: HttpFetcher,
         classifier: Classifier,
         dispatcher: Dispatcher,
+        browser: BrowserFetcher | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.fetcher = fetcher
+        self.browser = browser  # for sources behind a JS challenge; launched on first need
         self.classifier = classifier
         self.dispatcher = dispatcher
         self._checks = asyncio.Semaphore(settings.fetch.max_concurrent_checks)
@@ -109,7 +129,7 @@ class Pipeline:
             return load_snapshot(session, source)
 
     async def fetch(self, source: Source, snapshot: Snapshot | None = None, page: int = 1) -> Fetched:
-        return await fetch_source(self.fetcher, source, page, snapshot)
+        return await fetch_source(self.fetcher, source, page, snapshot, self.browser)
 
     async def check(self, source: Source, *, dry_run: bool = False) -> CheckReport:
         async with self._checks:
@@ -160,9 +180,7 @@ class Pipeline:
         if source.follow and diff.new and not diff.baseline:
             items, diff = await self._follow(source, items, diff)
         to_classify = [*diff.new, *(current for _, current in diff.changed)]
-        verdicts = {
-            item.key: self.classifier.classify(item.title, str(item.extra.get("body", ""))) for item in to_classify
-        }
+        verdicts = {item.key: self._classify(item) for item in to_classify}
         report = CheckReport(
             source,
             CheckSummary(
@@ -195,7 +213,18 @@ class Pipeline:
             )
 
         report.summary = self._write(
-            lambda s: record_success(s, source, fetched, items, diff, verdicts, router, now, started)
+            lambda s: record_success(
+                s,
+                source,
+                fetched,
+                items,
+                diff,
+                verdicts,
+                router,
+                now,
+                started,
+                dt.timedelta(days=self.settings.duplicate_window_days),
+            )
         )
         failpoints.hit("check.after_commit")
         log.info(
@@ -209,6 +238,10 @@ class Pipeline:
             " [baseline]" if diff.baseline else "",
         )
         return report
+
+    def _classify(self, item: Item) -> Verdict:
+        extra = item.extra
+        return self.classifier.classify(item.title, str(extra.get("body", "")), str(extra.get("attachment_text", "")))
 
     async def _follow(self, source: Source, items: list[Item], diff: Diff) -> tuple[list[Item], Diff]:
         """Fetch the detail pages (and attachments) of new notices; swap in the enriched items."""

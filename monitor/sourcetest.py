@@ -9,9 +9,10 @@ from monitor.classify import default_classifier
 from monitor.config.settings import Settings
 from monitor.config.sources import Source
 from monitor.extract import extract_items
-from monitor.fetch import HttpFetcher
+from monitor.fetch import BrowserFetcher, HttpFetcher
 from monitor.fetch.blocked import block_reason, looks_like_challenge
 from monitor.fetch.charset import decode
+from monitor.fetch.expected import list_probe
 from monitor.pipeline import CheckReport, fetch_source
 from monitor.store.checks import CheckSummary
 from monitor.values import Fetched, FetchOutcome
@@ -34,8 +35,9 @@ def read_saved_page(source: Source, path: Path) -> Fetched:
 
 
 async def _fetch(source: Source, settings: Settings) -> Fetched:
-    async with HttpFetcher(settings.fetch) as fetcher:
-        return await fetch_source(fetcher, source)
+    """The live page, in the source's fetch mode: a source behind a challenge is tried as it will be polled."""
+    async with HttpFetcher(settings.fetch) as fetcher, BrowserFetcher(settings.browser, fetcher) as browser:
+        return await fetch_source(fetcher, source, browser=browser)
 
 
 def try_source(source: Source, settings: Settings, file: Path | None = None) -> CheckReport:
@@ -46,7 +48,8 @@ def try_source(source: Source, settings: Settings, file: Path | None = None) -> 
 
     if fetched.outcome is not FetchOutcome.OK:
         return CheckReport(source, outcome(fetched.outcome.value, fetched.reason), fetched)
-    if file and (reason := block_reason(fetched.status, fetched.text)):
+    # a page saved from a browser still carries the challenge's inline script: judge it by its list
+    if file and (reason := block_reason(fetched.status, fetched.text, list_probe(source))):
         return CheckReport(source, outcome("blocked", reason), fetched)
     try:
         items = extract_items(fetched, source, base_url=source.url if file else None)

@@ -51,6 +51,16 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
+class Match:
+    """One taxonomy term found in a notice, and where: the reason shown to users."""
+
+    term: str
+    where: str  # title, body, attachment
+    topic: str | None  # None for a negative (look-alike) term
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """The classifier's judgement of one text, with its reason."""
 
@@ -60,6 +70,10 @@ class Verdict:
     topics: tuple[str, ...] = ()
     doc_type: str | None = None
     deadline: dt.date | None = None
+    matches: tuple[Match, ...] = ()
+    gloss: str = ""  # one line of English for readers who do not read Chinese
+    document_number: str | None = None
+    contact: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +83,10 @@ class Verdict:
             "topics": list(self.topics),
             "doc_type": self.doc_type,
             "deadline": self.deadline.isoformat() if self.deadline else None,
+            "matched": [{"term": m.term, "where": m.where, "topic": m.topic, "weight": m.weight} for m in self.matches],
+            "gloss": self.gloss,
+            "document_number": self.document_number,
+            "contact": self.contact,
         }
 
 

@@ -7,6 +7,7 @@ from monitor.app import open_store, running_pipeline
 from monitor.localsite import Page
 from monitor.store.models import Change, Notice
 from tests.conftest import local_source, run_cli, serve, site_page
+from tests.pdfs import text_pdf
 from tests.test_crash_recovery import deployment
 
 
@@ -67,7 +68,10 @@ def test_follow_fetches_detail_body_date_and_attachments(site, inbox, settings_f
     marker = "<!-- 信息公开公告通知 -->".encode()
     serve(site, source, site_page("nmpa-ggtg.html").replace(marker, marker + row.encode(), 1))
     site.set("/xxgk/ggtg/a/20260923101512999.html", Page(DETAIL.encode()))
-    site.set("/xxgk/ggtg/a/P020260923.pdf", Page(b"%PDF-1.4 test", content_type="application/pdf"))
+    site.set(
+        "/xxgk/ggtg/a/P020260923.pdf",
+        Page(text_pdf(["Annex: quality requirements for AAV vectors"]), content_type="application/pdf"),
+    )
     site.set("/xxgk/ggtg/a/note.docx", Page(b"PK\x03\x04 docx", content_type="application/octet-stream"))
     _, dispatch = asyncio.run(cycle())
 
@@ -80,6 +84,10 @@ def test_follow_fetches_detail_body_date_and_attachments(site, inbox, settings_f
         names = [a["name"] for a in notice.extra["attachments"]]
         assert names == ["1.技术要求.pdf", "2.起草说明.docx"]
         assert all(a["bytes"] > 0 for a in notice.extra["attachments"])
+        pdf, broken = notice.extra["attachments"]
+        assert pdf["kind"] == "pdf" and pdf["chars"] > 0 and "AAV vectors" in notice.extra["attachment_text"]
+        assert broken["error"]  # not a real DOCX: reported, the check went on
+        assert {"term": "AAV", "where": "attachment", "weight": 1.5} in notice.extra["matched"]
         assert session.scalar(select(func.count()).select_from(Change)) == 1
 
 

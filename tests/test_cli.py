@@ -80,7 +80,7 @@ def test_check_dry_run_stores_nothing_and_log_exports(tmp_path, site, inbox):
 def test_db_upgrade_creates_the_schema(tmp_path):
     result = run_cli("--data-dir", str(tmp_path), "db", "upgrade")
     assert result.returncode == 0, result.stderr
-    assert "revision 0002" in result.stdout
+    assert "revision 0003" in result.stdout
     assert (tmp_path / "cgt-monitor.db").exists()
 
 
@@ -125,3 +125,13 @@ def test_config_show_masks_secrets(tmp_path):
     assert "hunter2-secret" not in result.stdout and "abcdef123" not in result.stdout
     shown = json.loads(result.stdout)
     assert shown["channels"]["mail"]["urls"] == ["mailtos://u:${SMTP_PASSWORD}@smtp.example.com"]
+
+
+def test_sources_list_shows_each_sources_health(tmp_path, site, inbox):
+    env = deployment(tmp_path, site, inbox.apprise_url())
+    site.set("/xxgk/ggtg/index.html", Page(site_page("nmpa-412-challenge.html"), status=412))
+    assert run_cli("check", "nmpa-ggtg", env=env).returncode == 1
+    listing = run_cli("sources", "list", env=env)
+    assert listing.returncode == 0, listing.stderr
+    row = next(line for line in listing.stdout.splitlines() if "nmpa-ggtg" in line)
+    assert "blocked" in row and "412" in row

@@ -21,9 +21,10 @@ from monitor import failpoints
 from monitor.alert.render import AlertNotice, Format, Message, OpsEvent, render, render_ops
 from monitor.alert.route import ops_routes
 from monitor.alert.send import Compose, Sender, SendResult
+from monitor.classify import default_classifier
 from monitor.config.settings import Settings
 from monitor.store.incidents import open_incident, raise_incident, resolve_incident
-from monitor.store.models import Delivery, SourceState, utcnow
+from monitor.store.models import Delivery, Notice, SourceState, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,6 @@ class Dispatcher:
         self.settings = settings
         self.sender = sender
         self._lock = asyncio.Lock()
-        from monitor.classify import default_classifier
-
         self._glosses = default_classifier().glosses
 
     def _due(self, now: dt.datetime, include_not_due: bool) -> list[Delivery]:
@@ -58,6 +57,19 @@ class Dispatcher:
             if not include_not_due:
                 query = query.where(Delivery.next_attempt_at <= now)
             return list(session.scalars(query.order_by(Delivery.id).limit(500)).unique())
+
+    def _sightings(self, notice_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+        """Reposts of these notices on other sources: shown in the one alert as further links."""
+        found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        if not notice_ids:
+            return found
+        with self.sessions() as session:
+            query = select(Notice.canonical_id, Notice.source_name, Notice.url).where(
+                Notice.canonical_id.in_(notice_ids)
+            )
+            for canonical_id, source_name, url in session.execute(query.order_by(Notice.id)):
+                found[canonical_id].append((source_name, url))
+        return found
 
     def _origins(self) -> dict[str, tuple[str, str]]:
         with self.sessions() as session:
@@ -74,6 +86,7 @@ class Dispatcher:
         if not rows:
             return report
         origins = self._origins()
+        also = self._sightings([row.notice_id for row in rows if row.notice_id is not None])
         batches: dict[tuple[str, str, str], list[Delivery]] = defaultdict(list)
         for row in rows:
             # immediate rows go one by one; digest rows of one subscription and channel go together
@@ -84,7 +97,7 @@ class Dispatcher:
             if channel is None:
                 self._record_failure(batch, f"channel '{channel_name}' is no longer configured", [], now, report)
                 continue
-            compose = self._composer(batch, origins, digest=group == "digest")
+            compose = self._composer(batch, origins, also, digest=group == "digest")
             skip = set.intersection(*(set(row.done_targets or []) for row in batch))
             result = await self.sender.send(channel_name, channel, compose, skip)
             report.messages += 1
@@ -96,7 +109,13 @@ class Dispatcher:
                 report.errors.append(f"{subscription}/{channel_name}: {result.detail}")
         return report
 
-    def _composer(self, batch: list[Delivery], origins: dict[str, tuple[str, str]], digest: bool) -> Compose:
+    def _composer(
+        self,
+        batch: list[Delivery],
+        origins: dict[str, tuple[str, str]],
+        also: dict[int, list[tuple[str, str]]],
+        digest: bool,
+    ) -> Compose:
         first = batch[0]
         if first.incident is not None:
             incident = first.incident
@@ -109,14 +128,16 @@ class Dispatcher:
                 incident.resolved_at if first.event == "resolved" else None,
             )
             return lambda fmt, _limit: render_ops(event, fmt)
-        notices = [self._alert_notice(row, origins) for row in batch]
+        notices = [self._alert_notice(row, origins, also) for row in batch]
 
         def compose(fmt: Format, limit: int | None) -> Message:
             return render(notices, fmt, digest=digest, limit=limit)
 
         return compose
 
-    def _alert_notice(self, row: Delivery, origins: dict[str, tuple[str, str]]) -> AlertNotice:
+    def _alert_notice(
+        self, row: Delivery, origins: dict[str, tuple[str, str]], also: dict[int, list[tuple[str, str]]]
+    ) -> AlertNotice:
         change = row.change
         assert change is not None
         notice = change.notice
@@ -135,6 +156,7 @@ class Dispatcher:
             kind=change.kind,
             gloss="; ".join(self._glosses.get(t, t) for t in topics),
             document_number=(notice.extra or {}).get("document_number"),
+            also=tuple((origins.get(name, (name, ""))[0], url) for name, url in also.get(notice.id, [])),
         )
 
     def _record_success(self, batch: list[Delivery], channel: str, when: dt.datetime, report: DispatchReport) -> None:

@@ -59,6 +59,7 @@ class AlertNotice:
     kind: str = "new"
     gloss: str = ""  # a line of English for readers who do not read Chinese
     document_number: str | None = None
+    also: tuple[tuple[str, str], ...] = ()  # (agency, url) of the same document on other sources
 
     @property
     def doc_type_label(self) -> str:

@@ -1,4 +1,4 @@
-"""A weighted-keyword classifier over the taxonomy file, with Aho-Corasick matching."""
+"""A weighted-keyword classifier over the taxonomy file: Aho-Corasick matching, one pass per text."""
 
 from __future__ import annotations
 
@@ -13,18 +13,16 @@ from pathlib import Path
 
 import ahocorasick
 
-from monitor.values import Verdict
+from monitor.classify.details import find_contact, find_deadline, find_document_number
+from monitor.values import Match, Verdict
 
 _ASCII_WORD = re.compile(r"[a-z0-9]")
-_DEADLINE = re.compile(
-    r"(?:截止|截至|反馈|前将|之前|以前)[^。；;]{0,30}?((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
-    r"|((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(?:前|之前|以前|止)"
-)
 
 
 @dataclass(frozen=True)
 class _Term:
-    term: str
+    term: str  # as written in the taxonomy (Simplified), reported to users
+    form: str  # the normalised form this automaton entry matches (maybe Traditional)
     weight: float
     topic: str | None  # None for negative terms
 
@@ -33,33 +31,45 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+@lru_cache(maxsize=1)
+def _converters() -> tuple[object, ...]:
+    from opencc import OpenCC  # loading its dictionaries is slow: once per process
+
+    return tuple(OpenCC(config) for config in ("s2t", "s2hk", "s2tw"))
+
+
+def _traditional_forms(term: str) -> set[str]:
+    """Traditional-character spellings used in Hong Kong, Macao and Taiwan, computed once at load."""
+    return {converter.convert(term) for converter in _converters()}  # type: ignore[attr-defined]
+
+
 class KeywordClassifier:
     def __init__(self, taxonomy_path: Path | None = None) -> None:
         path = taxonomy_path or Path(str(resources.files("monitor.classify").joinpath("taxonomy.toml")))
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         self.threshold = float(data.get("threshold", 1.0))
+        self.body_factor = float(data.get("body_factor", 0.5))
         self.glosses = {name: topic.get("gloss", name) for name, topic in data.get("topics", {}).items()}
         self._automaton = ahocorasick.Automaton()
-        for name, topic in data.get("topics", {}).items():
-            for entry in topic["terms"]:
-                self._add(_Term(entry["term"], float(entry["weight"]), name))
-        for entry in data.get("negative", {}).get("terms", []):
-            self._add(_Term(entry["term"], float(entry["weight"]), None))
+        entries = [(e, name) for name, topic in data.get("topics", {}).items() for e in topic["terms"]]
+        entries += [(e, None) for e in data.get("negative", {}).get("terms", [])]
+        for entry, topic in entries:
+            term = entry["term"]
+            for form in {normalise(term)} | {normalise(t) for t in _traditional_forms(term)}:
+                self._automaton.add_word(form, _Term(term, form, float(entry["weight"]), topic))
         self._automaton.make_automaton()
         self._doc_types = [(d["name"], re.compile(d["pattern"])) for d in data.get("doc_type", [])]
-
-    def _add(self, term: _Term) -> None:
-        self._automaton.add_word(normalise(term.term), term)
+        self.doc_type_glosses = {d["name"]: d.get("gloss", d["name"]) for d in data.get("doc_type", [])}
 
     def _matches(self, text: str) -> list[_Term]:
         normalised = normalise(text)
         found: list[_Term] = []
         for end, term in self._automaton.iter_long(normalised):
-            key = normalise(term.term)
-            start = end - len(key) + 1
-            if _ASCII_WORD.match(key[0]) and start > 0 and _ASCII_WORD.match(normalised[start - 1]):
+            start = end - len(term.form) + 1
+            if _ASCII_WORD.match(term.form[0]) and start > 0 and _ASCII_WORD.match(normalised[start - 1]):
                 continue  # "til" inside "until"
-            if _ASCII_WORD.match(key[-1]) and end + 1 < len(normalised) and _ASCII_WORD.match(normalised[end + 1]):
+            last = end + 1
+            if _ASCII_WORD.match(term.form[-1]) and last < len(normalised) and _ASCII_WORD.match(normalised[last]):
                 continue
             found.append(term)
         return found
@@ -71,31 +81,48 @@ class KeywordClassifier:
                     return name
         return None
 
-    def classify(self, title: str, body: str = "") -> Verdict:
-        matches = self._matches(title) + (self._matches(body) if body else [])
-        score = sum(term.weight for term in matches)
-        terms = tuple(dict.fromkeys(term.term for term in matches))
-        topics = tuple(dict.fromkeys(term.topic for term in matches if term.topic and term.weight > 0))
+    def classify(self, title: str, body: str = "", attachments: str = "") -> Verdict:
+        """Judge a notice on its title and, where fetched, its detail page body and attachment text."""
+        score = 0.0
+        matches: dict[tuple[str, str], Match] = {}
+        for where, text, factor in (
+            ("title", title, 1.0),
+            ("body", body, self.body_factor),
+            ("attachment", attachments, self.body_factor),
+        ):
+            if not text:
+                continue
+            seen_here: set[str] = set()
+            for term in self._matches(text):
+                if term.term in seen_here:
+                    continue  # a term repeated through a long body counts once per place
+                seen_here.add(term.term)
+                score += term.weight * factor
+                matches[(term.term, where)] = Match(term.term, where, term.topic, term.weight)
+        topics = tuple(dict.fromkeys(m.topic for m in matches.values() if m.topic and m.weight > 0))
         doc_type = self.doc_type(title, body)
-        deadline = find_deadline(body or title) if doc_type == "draft_for_comment" else None
+        context = "\n".join(part for part in (title, body, attachments) if part)
+        deadline = find_deadline(context) if doc_type == "draft_for_comment" else None
+        relevant = score >= self.threshold and bool(topics)
         return Verdict(
-            relevant=score >= self.threshold and bool(topics),
+            relevant=relevant,
             score=score,
-            terms=terms,
+            terms=tuple(dict.fromkeys(m.term for m in matches.values())),
             topics=topics,
             doc_type=doc_type,
             deadline=deadline,
+            matches=tuple(matches.values()),
+            gloss=self.gloss(topics, doc_type, deadline) if relevant else "",
+            document_number=find_document_number(context),
+            contact=find_contact(body) if doc_type == "draft_for_comment" else None,
         )
 
-
-def find_deadline(text: str) -> dt.date | None:
-    for match in _DEADLINE.finditer(text):
-        year, month, day = (g for g in match.groups() if g is not None)
-        try:
-            return dt.date(int(year), int(month), int(day))
-        except ValueError:
-            continue
-    return None
+    def gloss(self, topics: tuple[str, ...], doc_type: str | None, deadline: dt.date | None) -> str:
+        """One line of English for readers who do not read Chinese."""
+        subject = "; ".join(self.glosses[t] for t in topics)
+        kind = self.doc_type_glosses.get(doc_type or "", "notice")
+        line = f"{kind[:1].upper()}{kind[1:]} on {subject}"
+        return line + (f"; comments due {deadline.isoformat()}" if deadline else "")
 
 
 @lru_cache(maxsize=1)

@@ -125,6 +125,8 @@ class Settings(BaseModel):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
+    # a document reposted by another source within this many days is one notice with several sightings
+    duplicate_window_days: int = Field(default=30, ge=0)
     channels: dict[str, Channel] = Field(default_factory=dict)
     subscription: list[Subscription] = Field(default_factory=list)
 

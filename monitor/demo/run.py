@@ -3,12 +3,16 @@
 Day 1 serves real recorded list pages (see pages/README.md) and takes a baseline: stored, not alerted.
 Day 2 serves the same pages with new rows, some on cell and gene therapy; the relevant ones are alerted
 by e-mail to an SMTP server the demo runs on 127.0.0.1, and the messages and the log are printed.
+
+NMPA's list is served behind an imitation of its JS cookie challenge (monitor/challengesite.py), as the real
+site answers a plain client: day 1 the browser passes it, day 2 its cookies let the plain client in.
 """
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,36 +23,40 @@ from rich.panel import Panel
 from rich.table import Table
 
 from monitor.app import open_store, running_pipeline
-from monitor.config.settings import Channel, FetchSettings, Settings, Subscription
+from monitor.challengesite import ChallengeSite
+from monitor.config.settings import BrowserSettings, Channel, FetchSettings, Settings, Subscription
 from monitor.config.sources import Source, bundled_catalogue, load_sources
+from monitor.fetch.browser import browser_unavailable
 from monitor.localsite import LocalSite, Page
 from monitor.mailsink import MailSink
 from monitor.store.queries import LogFilter, change_log
 
 DEMO_SOURCES = ("nmpa-ggtg", "cde-guidelines", "govcn-zhengce", "gdmpa-tzgg")
+CHALLENGED = "nmpa-ggtg"  # fetch = "auto" in the catalogue: served behind the imitation challenge
 
 
 def _pages_dir() -> Path:
     return Path(str(resources.files("monitor.demo").joinpath("pages")))
 
 
-def demo_sources(site: LocalSite) -> list[Source]:
-    """The real catalogue entries, pointed at the local site (same paths, same selectors)."""
+def demo_sources(sites: Mapping[str, LocalSite]) -> list[Source]:
+    """The real catalogue entries, pointed at their local site (same paths, same selectors, same fetch mode)."""
     catalogue = {s.name: s for s in load_sources(bundled_catalogue())}
     sources = []
     for name in DEMO_SOURCES:
         real = catalogue[name]
         parts = urlsplit(real.url)
-        sources.append(real.model_copy(update={"url": site.url(parts.path)}))
+        # the real sites' spacing (CDE asks for 10 s) would only make the demo wait on 127.0.0.1
+        sources.append(real.model_copy(update={"url": sites[name].url(parts.path), "min_delay_s": 0.0}))
     return sources
 
 
-def serve_day(site: LocalSite, sources: list[Source], day: str) -> None:
+def serve_day(sites: Mapping[str, LocalSite], sources: list[Source], day: str) -> None:
     for source in sources:
         suffix = ".json" if source.kind == "json" else ".html"
         body = (_pages_dir() / day / f"{source.name}{suffix}").read_bytes()
         content_type = "application/json;charset=UTF-8" if source.kind == "json" else "text/html"
-        site.set(urlsplit(source.url).path, Page(body, content_type=content_type))
+        sites[source.name].set(urlsplit(source.url).path, Page(body, content_type=content_type))
 
 
 def demo_settings(data_dir: Path, mail_url: str) -> Settings:
@@ -62,33 +70,47 @@ def demo_settings(data_dir: Path, mail_url: str) -> Settings:
 
 def _cycle_table(title: str, reports: list) -> Table:
     table = Table(title=title)
-    for column in ("source", "outcome", "items", "new", "CGT-relevant new", "alerts queued"):
+    for column in ("source", "outcome", "fetched by", "items", "new", "CGT-relevant new", "alerts queued"):
         table.add_column(column)
     for r in reports:
         s = r.summary
-        table.add_row(s.source, s.outcome, str(s.items), str(s.new), str(s.relevant_new), str(s.deliveries))
+        fetched = f"{r.fetched.mode} ({r.fetched.elapsed_s:.2f} s)" if r.fetched else ""
+        table.add_row(s.source, s.outcome, fetched, str(s.items), str(s.new), str(s.relevant_new), str(s.deliveries))
     return table
 
 
 async def _run(console: Console, data_dir: Path) -> int:
-    with LocalSite() as site, MailSink() as inbox:
-        sources = demo_sources(site)
+    no_browser = browser_unavailable(BrowserSettings())
+    # a challenge cookie serves a handful of requests, as on the real site; the browser passes it again after
+    with LocalSite() as site, ChallengeSite(uses=5, challenge=no_browser is None) as guarded, MailSink() as inbox:
+        sites = {name: guarded if name == CHALLENGED else site for name in DEMO_SOURCES}
+        sources = demo_sources(sites)
         settings = demo_settings(data_dir, inbox.apprise_url())
         database = open_store(settings)
+        behind = (
+            f"{CHALLENGED} behind an imitation of its JS cookie challenge on {guarded.base_url}"
+            if no_browser is None
+            else f"{CHALLENGED} WITHOUT its JS challenge on {guarded.base_url}: {no_browser}"
+        )
         console.print(
             Panel.fit(
-                f"Serving recorded pages of {len(sources)} real sources on {site.base_url}\n"
+                f"Serving recorded pages of {len(sources)} real sources on {site.base_url},\n{behind}\n"
                 f"SMTP inbox on 127.0.0.1:{inbox.port} · database {settings.resolved_database_url()}",
                 title="cgt-monitor demo",
             )
         )
         async with running_pipeline(settings, database=database) as pipeline:
-            serve_day(site, sources, "day1")
+            serve_day(sites, sources, "day1")
             reports, _ = await pipeline.run_once(sources)
             console.print(_cycle_table("Day 1 — baseline (stored, not alerted)", reports))
-            serve_day(site, sources, "day2")
+            serve_day(sites, sources, "day2")
             reports, dispatch = await pipeline.run_once(sources)
             console.print(_cycle_table("Day 2 — the sites published new notices", reports))
+        if no_browser is None:
+            console.print(
+                f"{CHALLENGED}: the site challenged {guarded.challenges} time(s) and served "
+                f"{guarded.passes} page(s) to holders of the cookie the browser earned."
+            )
         console.print(f"alerts sent: {dispatch.sent}, failed: {dispatch.failed}")
         for mail in inbox.mails:
             title = escape(f"e-mail to {', '.join(mail.recipients)}: {mail.subject}")

@@ -1,8 +1,13 @@
-"""The HTTP fetcher: one shared httpx.AsyncClient, conditional GET, retries with backoff, size cap."""
+"""The HTTP fetcher: one shared httpx.AsyncClient, conditional GET, retries with backoff, size cap.
+
+It also honours what the browser learned about a host (cookies and User-Agent handed off after a challenge)
+and the back-off of hosts that refused us.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import ssl
@@ -15,13 +20,18 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.config.settings import FetchSettings
-from monitor.fetch.blocked import block_reason
+from monitor.fetch.backoff import HostBackoff, retry_note
+from monitor.fetch.blocked import ListProbe, is_challenge, is_refusal, outcome_of
 from monitor.fetch.charset import decode
+from monitor.fetch.handoff import CookieHandoff
 from monitor.fetch.politeness import HostGate
 from monitor.fetch.tls import tls_verification
 from monitor.values import Fetched, FetchOutcome
 
 log = logging.getLogger(__name__)
+
+# After a refusal a host is asked one request at a time, at least this far apart, for the life of the process.
+REFUSED_HOST_SPACING_S = 10.0
 
 
 class TooLarge(Exception):
@@ -41,6 +51,7 @@ class RequestOptions:
     min_delay_s: float | None = None
     ca_file: str | None = None  # extra CA / intermediate certificates (PEM) trusted for this request
     insecure_tls: bool = False  # explicit opt-in: no certificate verification at all
+    expect: ListProbe | None = None  # tells a real list from a challenge page that merely resembles one
 
 
 def _retry_after(response: httpx.Response, cap: float) -> float | None:
@@ -56,10 +67,28 @@ def _retry_after(response: httpx.Response, cap: float) -> float | None:
             return None
 
 
+def host_of(url: str) -> str:
+    return urlsplit(url).netloc.lower()
+
+
+def _set_cookies(response: httpx.Response) -> dict[str, str]:
+    return {cookie.name: cookie.value or "" for cookie in response.cookies.jar}
+
+
 class HttpFetcher:
-    def __init__(self, settings: FetchSettings | None = None, gate: HostGate | None = None) -> None:
+    def __init__(
+        self,
+        settings: FetchSettings | None = None,
+        gate: HostGate | None = None,
+        backoff: HostBackoff | None = None,
+        handoff: CookieHandoff | None = None,
+        refused_spacing_s: float = REFUSED_HOST_SPACING_S,
+    ) -> None:
         self.settings = settings or FetchSettings()
         self.gate = gate or HostGate(self.settings.per_host_concurrency, self.settings.per_host_min_delay_s)
+        self.backoff = backoff or HostBackoff()
+        self.handoff = handoff or CookieHandoff()
+        self.refused_spacing_s = refused_spacing_s
         # one client per TLS trust setting: httpx fixes certificate verification per client
         self._clients: dict[tuple[str | None, bool], httpx.AsyncClient] = {}
 
@@ -89,13 +118,62 @@ class HttpFetcher:
         options = options or RequestOptions()
         if options.insecure_tls:
             log.warning("TLS certificate verification is OFF for %s (insecure_tls = true)", url)
+        host = host_of(url)
+        started = time.monotonic()
+        if waiting := self.backing_off(url, host, started):
+            return waiting
         headers = dict(options.headers)
         if options.etag:
             headers["If-None-Match"] = options.etag
         if options.last_modified:
             headers["If-Modified-Since"] = options.last_modified
-        host = urlsplit(url).netloc.lower()
-        started = time.monotonic()
+        handoff = self.handoff.get(host)
+        if handoff is not None:
+            headers["User-Agent"] = handoff.user_agent
+            headers["Cookie"] = handoff.cookie_header()
+        fetched, set_cookies = await self._attempts(url, options, headers, started)
+        if handoff is not None:
+            fetched = dataclasses.replace(fetched, mode="http+cookies")
+            if is_challenge(fetched):
+                self.handoff.revoke(host)
+            elif fetched.outcome in (FetchOutcome.OK, FetchOutcome.NOT_MODIFIED):
+                self.handoff.served(host, set_cookies)
+        return self.note_refusal(host, fetched)
+
+    def backing_off(self, url: str, host: str, started: float, mode: str = "http") -> Fetched | None:
+        """A `blocked` answer without asking, while the host is on back-off after refusing us."""
+        remaining = self.backoff.remaining(host)
+        if remaining <= 0:
+            return None
+        return Fetched(
+            url=url,
+            final_url=url,
+            status=0,
+            outcome=FetchOutcome.BLOCKED,
+            reason=f"{host} refused earlier requests; not asked again yet: {retry_note(remaining)}",
+            retry_after_s=remaining,
+            elapsed_s=time.monotonic() - started,
+            mode=mode,
+        )
+
+    def note_refusal(self, host: str, fetched: Fetched) -> Fetched:
+        """Put a refusing host on back-off (and serialise it); a normal answer clears its strikes."""
+        if fetched.outcome is FetchOutcome.BLOCKED and is_refusal(fetched.status):
+            delay = self.backoff.refused(host, at_least_s=fetched.retry_after_s)
+            self.gate.serialise(host, self.refused_spacing_s)
+            log.warning("%s refused us (HTTP %d): backing off %.0f s", host, fetched.status, delay)
+            return dataclasses.replace(
+                fetched, reason=f"{fetched.reason}; backing off: {retry_note(delay)}", retry_after_s=delay
+            )
+        if fetched.outcome in (FetchOutcome.OK, FetchOutcome.NOT_MODIFIED):
+            self.backoff.cleared(host)
+        return fetched
+
+    async def _attempts(
+        self, url: str, options: RequestOptions, headers: dict[str, str], started: float
+    ) -> tuple[Fetched, dict[str, str]]:
+        """The answer, retried on 5xx and network errors, with the cookies the server set in it."""
+        host = host_of(url)
         attempts = self.settings.retries + 1
         last_error = "no attempt made"
         for attempt in range(attempts):
@@ -103,22 +181,22 @@ class HttpFetcher:
                 async with self.gate.slot(host, options.min_delay_s):
                     response, content = await self._send(url, options, headers)
             except TooLarge:
-                return self._failed(url, f"response larger than {self.settings.max_bytes} bytes", started)
+                return self._failed(url, f"response larger than {self.settings.max_bytes} bytes", started), {}
             except (httpx.TransportError, ssl.SSLError) as exc:
                 last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 delay = None
             else:
                 if response.status_code < 500 and response.status_code != 429:
-                    return self._fetched(url, response, content, options, started)
+                    return self._fetched(url, response, content, options, started), _set_cookies(response)
                 last_error = f"HTTP {response.status_code}"
                 delay = _retry_after(response, cap=60.0)
                 if response.status_code == 429 or attempt == attempts - 1:
-                    return self._fetched(url, response, content, options, started)
+                    return self._fetched(url, response, content, options, started), _set_cookies(response)
             if attempt < attempts - 1:
                 backoff = delay if delay is not None else self.settings.backoff_s * (2**attempt)
                 await asyncio.sleep(backoff * random.uniform(0.75, 1.25))
                 log.info("retrying %s after %s (attempt %d/%d)", url, last_error, attempt + 2, attempts)
-        return self._failed(url, last_error, started)
+        return self._failed(url, last_error, started), {}
 
     async def _send(self, url: str, options: RequestOptions, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
         client = self._client(options)
@@ -163,20 +241,17 @@ class HttpFetcher:
         if response.status_code == 304:
             return Fetched(outcome=FetchOutcome.NOT_MODIFIED, **common)
         text, encoding = decode(content, response.headers.get("content-type"), options.encoding)
-        if reason := block_reason(response.status_code, text):
-            return Fetched(
-                outcome=FetchOutcome.BLOCKED, content=content, text=text, encoding=encoding, reason=reason, **common
-            )
-        if response.status_code >= 400:
-            return Fetched(
-                outcome=FetchOutcome.ERROR,
-                content=content,
-                text=text,
-                encoding=encoding,
-                reason=f"HTTP {response.status_code}",
-                **common,
-            )
-        return Fetched(outcome=FetchOutcome.OK, content=content, text=text, encoding=encoding, **common)
+        outcome, reason = outcome_of(response.status_code, text, options.expect)
+        retry_after = _retry_after(response, cap=6 * 3600.0) if is_refusal(response.status_code) else None
+        return Fetched(
+            outcome=outcome,
+            content=content,
+            text=text,
+            encoding=encoding,
+            reason=reason,
+            retry_after_s=retry_after,
+            **common,
+        )
 
     def _failed(self, url: str, reason: str, started: float) -> Fetched:
         return Fetched(

@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 
 @dataclass
 class _HostState:
-    slots: asyncio.Semaphore
+    limit: int
+    active: int = 0
+    floor_s: float = 0.0  # a spacing no request to this host goes below (set once it has refused us)
+    turns: asyncio.Condition = field(default_factory=asyncio.Condition)
     spacing: asyncio.Lock = field(default_factory=asyncio.Lock)
     next_start: float = 0.0
 
@@ -26,17 +29,35 @@ class HostGate:
 
     def _state(self, host: str) -> _HostState:
         if host not in self._hosts:
-            self._hosts[host] = _HostState(asyncio.Semaphore(self._concurrency))
+            self._hosts[host] = _HostState(self._concurrency)
         return self._hosts[host]
 
-    @asynccontextmanager
-    async def slot(self, host: str, min_delay_s: float | None = None) -> AsyncIterator[None]:
+    def serialise(self, host: str, min_spacing_s: float) -> None:
+        """From now on one request at a time to this host, starts at least `min_spacing_s` apart."""
         state = self._state(host)
-        delay = self._min_delay_s if min_delay_s is None else min_delay_s
-        async with state.slots:
+        state.limit = 1
+        state.floor_s = max(state.floor_s, min_spacing_s)
+
+    def serialised(self, host: str) -> bool:
+        return host in self._hosts and self._hosts[host].limit == 1 and self._hosts[host].floor_s > 0
+
+    @asynccontextmanager
+    async def slot(self, host: str, min_delay_s: float | None = None, spaced: bool = True) -> AsyncIterator[None]:
+        """A turn at the host. `spaced=False` is for the follow-up a challenge answer asks for at once (its
+        reload); it still counts towards the concurrency cap and pushes the next request back."""
+        state = self._state(host)
+        async with state.turns:
+            await state.turns.wait_for(lambda: state.active < state.limit)
+            state.active += 1
+        try:
+            delay = max(self._min_delay_s if min_delay_s is None else min_delay_s, state.floor_s)
             async with state.spacing:
                 wait = state.next_start - time.monotonic()
-                if wait > 0:
+                if wait > 0 and (spaced or state.floor_s > 0):
                     await asyncio.sleep(wait)
                 state.next_start = time.monotonic() + delay
             yield
+        finally:
+            async with state.turns:
+                state.active -= 1
+                state.turns.notify_all()

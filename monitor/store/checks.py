@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.alert.route import Route
+from monitor.classify.fingerprint import title_fingerprint
 from monitor.config.sources import Source
 from monitor.store.models import Change, Delivery, Notice, Run, SourceState
 from monitor.values import Diff, Fetched, FetchOutcome, Item, Verdict
@@ -92,6 +93,14 @@ def _apply_verdict(notice: Notice, verdict: Verdict) -> None:
     notice.relevant, notice.score = verdict.relevant, verdict.score
     notice.terms, notice.topics = list(verdict.terms), list(verdict.topics)
     notice.doc_type, notice.deadline = verdict.doc_type, verdict.deadline
+    # the reason with its places, and the facts a specialist looks for, kept with the notice
+    notice.extra = {
+        **(notice.extra or {}),
+        "matched": [{"term": m.term, "where": m.where, "weight": m.weight} for m in verdict.matches],
+        "gloss": verdict.gloss,
+        "document_number": verdict.document_number,
+        "contact": verdict.contact,
+    }
 
 
 def record_success(
@@ -104,8 +113,13 @@ def record_success(
     router: Callable[[Item, Verdict], list[Route]],
     now: dt.datetime,
     started: dt.datetime,
+    duplicate_window: dt.timedelta = dt.timedelta(days=30),
 ) -> CheckSummary:
-    """Store the new snapshot, the changes and the deliveries they cause. The caller commits once."""
+    """Store the new snapshot, the changes and the deliveries they cause. The caller commits once.
+
+    A new notice whose document another source published within `duplicate_window` becomes a sighting of
+    that notice: logged, linked, never alerted a second time.
+    """
     state = _state(session, source)
     notices = {n.key: n for n in session.scalars(select(Notice).where(Notice.source_name == source.name))}
     current_keys = {item.key for item in items}
@@ -131,6 +145,8 @@ def record_success(
             notice.extra = {**(notice.extra or {}), **item.extra}
         if item.key in verdicts:
             _apply_verdict(notice, verdicts[item.key])
+        if notice.fingerprint is None or item.key in changed_keys:
+            notice.fingerprint = title_fingerprint(item.title)
         if diff.baseline or (item.key not in new_keys and item.key not in changed_keys):
             continue
         session.flush()  # ids for the change and delivery rows
@@ -150,8 +166,12 @@ def record_success(
         session.add(change)
         if kind != "new":
             continue
-        relevant_new += int(notice.relevant)
         session.flush()
+        if original := _earlier_sighting(session, notice, now - duplicate_window):
+            notice.canonical_id = original.id
+            change.previous = {"duplicate_of": original.id, "source": original.source_name, "url": original.url}
+            continue
+        relevant_new += int(notice.relevant)
         for target in router(item, verdicts[item.key]):
             session.add(
                 Delivery(
@@ -209,6 +229,18 @@ def record_success(
     )
     _add_run(session, summary, started, now, fetched.elapsed_s)
     return summary
+
+
+def _earlier_sighting(session: Session, notice: Notice, since: dt.datetime) -> Notice | None:
+    """The first notice of the same document on another source, seen since `since`."""
+    query = select(Notice).where(
+        Notice.fingerprint == notice.fingerprint,
+        Notice.source_name != notice.source_name,
+        Notice.canonical_id.is_(None),
+        Notice.first_seen_at >= since,
+        Notice.id != notice.id,
+    )
+    return session.scalars(query.order_by(Notice.id).limit(1)).first()
 
 
 def _mark_health(
@@ -286,6 +318,7 @@ def record_history(
             first_seen_at=now,
             last_seen_at=now,
             extra=item.extra,
+            fingerprint=title_fingerprint(item.title),
         )
         if item.key in verdicts:
             _apply_verdict(notice, verdicts[item.key])

@@ -96,6 +96,9 @@ class Notice(Base):
     doc_type: Mapped[str | None] = mapped_column(String(32))
     deadline: Mapped[dt.date | None] = mapped_column(Date)
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the same document seen on another source within the window: this row is a sighting of that one
+    canonical_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class Change(Base):

@@ -60,3 +60,56 @@ def test_draft_deadline_is_read_from_the_body():
     )
     assert verdict.doc_type == "draft_for_comment"
     assert verdict.deadline == dt.date(2026, 10, 31)
+
+
+def test_traditional_chinese_pages_match_the_same_terms():
+    verdict = classify("衞生署公布《細胞及基因治療產品規管指引》")
+    assert verdict.relevant and "基因治疗" in verdict.terms  # reported in the taxonomy's own spelling
+    assert classify("幹細胞臨床研究管理辦法").relevant
+
+
+def test_reason_says_where_each_term_matched():
+    verdict = classify("关于发布技术指导原则的通告", "本指导原则适用于溶瘤病毒产品。", "附件：腺相关病毒载体质量控制")
+    where = {(m.term, m.where) for m in verdict.matches}
+    assert ("溶瘤病毒", "body") in where and ("腺相关病毒", "attachment") in where
+    assert verdict.relevant
+
+
+def test_a_passing_mention_in_a_long_body_counts_less_than_the_title():
+    assert classify("细胞治疗产品指导原则").score > classify("关于发布指导原则的通告", "……细胞治疗……").score
+
+
+def test_english_gloss_for_readers_without_chinese():
+    verdict = classify(
+        "关于公开征求《基因治疗产品药学研究与评价技术指导原则（征求意见稿）》意见的通知",
+        "反馈截止时间为2026年10月31日。联系人：张三，电话：010-68585566，邮箱：zdyz@cde.org.cn",
+    )
+    assert verdict.gloss == (
+        "Draft for comment on gene therapy and gene editing (AAV, lentivirus, CRISPR, oncolytic viruses); "
+        "comments due 2026-10-31"
+    )
+    assert verdict.contact == "张三, 010-68585566, zdyz@cde.org.cn"
+    assert not classify("关于注销药品注册证书的公告").gloss
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("国家药监局关于发布……的通告（国药监药注〔2023〕12号）", "国药监药注〔2023〕12号"),
+        ("国卫科教发 [2019] 4号", "国卫科教发[2019]4号"),
+    ],
+)
+def test_document_numbers(text, number):
+    assert classify(text).document_number == number
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "流式细胞仪注册审查指导原则",
+        "血细胞分析仪注册技术审查指导原则",
+        "人类白细胞抗原基因分型检测试剂注册审查指导原则",
+    ],
+)
+def test_device_look_alikes_from_the_same_agencies(title):
+    assert not classify(title).relevant
