@@ -300,22 +300,9 @@ def show_log(
         for row in rows:
             writer.writerow({**row, "terms": ";".join(row["terms"])})
     else:
-        table = Table(title="Detected changes")
-        for column in ("detected", "kind", "agency", "published", "CGT", "title", "why", "url"):
-            table.add_column(column, overflow="fold")
-        for row in rows:
-            detected = dt.datetime.fromisoformat(row["detected_at"]).astimezone(dt.timezone(dt.timedelta(hours=8)))
-            table.add_row(
-                detected.strftime("%Y-%m-%d %H:%M"),
-                row["kind"],
-                row["agency"],
-                row["published"] or "",
-                "yes" if row["relevant"] else "",
-                row["title"],
-                ", ".join(row["terms"]),
-                row["url"],
-            )
-        console.print(table)
+        from monitor.present import change_log_table
+
+        console.print(change_log_table(rows, "Detected changes"))
 
 
 @app.command()

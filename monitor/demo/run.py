@@ -29,6 +29,7 @@ from monitor.config.sources import Source, bundled_catalogue, load_sources
 from monitor.fetch.browser import browser_unavailable
 from monitor.localsite import LocalSite, Page
 from monitor.mailsink import MailSink
+from monitor.present import change_log_table
 from monitor.store.queries import LogFilter, change_log
 
 DEMO_SOURCES = ("nmpa-ggtg", "cde-guidelines", "govcn-zhengce", "gdmpa-tzgg")
@@ -117,19 +118,7 @@ async def _run(console: Console, data_dir: Path) -> int:
             console.print(Panel(escape(mail.part("plain") or ""), title=title, expand=False))
         with database.sessions() as session:
             rows = change_log(session, LogFilter(limit=50))
-        table = Table(title="Detected-changes log (`cgt-monitor log`)")
-        for column in ("kind", "agency", "published", "CGT", "title", "why"):
-            table.add_column(column, overflow="fold")
-        for row in rows:
-            table.add_row(
-                row["kind"],
-                row["agency"],
-                row["published"] or "",
-                "yes" if row["relevant"] else "",
-                row["title"],
-                ", ".join(row["terms"]),
-            )
-        console.print(table)
+        console.print(change_log_table(rows, "Detected-changes log (`cgt-monitor log`)", detailed=False))
         relevant = sum(1 for row in rows if row["relevant"])
         ok = dispatch.sent == relevant and len(inbox.mails) == relevant and relevant > 0
         console.print(

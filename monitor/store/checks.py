@@ -151,18 +151,7 @@ def record_success(
             continue
         session.flush()  # ids for the change and delivery rows
         kind = "new" if item.key in new_keys else "changed"
-        change = Change(
-            notice_id=notice.id,
-            source_name=source.name,
-            kind=kind,
-            detected_at=now,
-            title=item.title,
-            url=item.url,
-            published=item.published,
-            relevant=notice.relevant,
-            score=notice.score,
-            previous=previous if kind == "changed" else {},
-        )
+        change = _change(notice, kind, now, previous if kind == "changed" else {})
         session.add(change)
         if kind != "new":
             continue
@@ -195,20 +184,7 @@ def record_success(
         if key in gone_keys:
             notice.gone_at = now
             session.flush()
-            session.add(
-                Change(
-                    notice_id=notice.id,
-                    source_name=source.name,
-                    kind="gone",
-                    detected_at=now,
-                    title=notice.title,
-                    url=notice.url,
-                    published=notice.published,
-                    relevant=notice.relevant,
-                    score=notice.score,
-                    previous={},
-                )
-            )
+            session.add(_change(notice, "gone", now, {}))
 
     state.baselined = True
     state.etag, state.last_modified = fetched.etag, fetched.last_modified
@@ -229,6 +205,22 @@ def record_success(
     )
     _add_run(session, summary, started, now, fetched.elapsed_s)
     return summary
+
+
+def _change(notice: Notice, kind: str, now: dt.datetime, previous: dict[str, object]) -> Change:
+    """A row of the detected-changes log, carrying the notice as it is now."""
+    return Change(
+        notice_id=notice.id,
+        source_name=notice.source_name,
+        kind=kind,
+        detected_at=now,
+        title=notice.title,
+        url=notice.url,
+        published=notice.published,
+        relevant=notice.relevant,
+        score=notice.score,
+        previous=previous,
+    )
 
 
 def _earlier_sighting(session: Session, notice: Notice, since: dt.datetime) -> Notice | None:
