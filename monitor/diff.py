@@ -7,17 +7,13 @@ from collections.abc import Mapping, Sequence
 from monitor.values import Diff, Item
 
 
-def _still_in_window(
-    item: Item, index: int, previous: Sequence[Item], current: Sequence[Item], current_keys: set[str]
-) -> bool:
-    """Was `item` expected on the page still? Lists show the latest N: rows that scroll off are not gone.
+def _withdrawn(index: int, previous: Sequence[Item], current_keys: set[str]) -> bool:
+    """Was the row at `index` of the last listing taken down, rather than pushed off the end?
 
-    With dates: an item newer than the oldest row still listed has been withdrawn. Without: an item that
-    sat above a row that is still listed has been withdrawn.
+    Lists show the latest N rows, so rows leave at the bottom as new ones arrive. A row that vanished while
+    a row listed below it is still there was withdrawn. Positions, not dates: a pinned old row at the top
+    would make any date rule call ordinary scroll-off "gone".
     """
-    current_dates = [i.published for i in current if i.published]
-    if item.published and current_dates:
-        return item.published > min(current_dates)
     return any(prev.key in current_keys for prev in previous[index + 1 :])
 
 
@@ -48,6 +44,6 @@ def diff_items(
     gone = [
         item
         for index, item in enumerate(previous)
-        if item.key not in current_keys and _still_in_window(item, index, previous, current, current_keys)
+        if item.key not in current_keys and _withdrawn(index, previous, current_keys)
     ]
     return Diff(new=tuple(new), changed=tuple(changed), gone=tuple(gone), unchanged=tuple(unchanged))

@@ -19,13 +19,12 @@ from monitor.config.settings import Settings
 from monitor.config.sources import Source
 from monitor.diff import diff_items
 from monitor.enrich import Enricher
-from monitor.extract import extract_items
+from monitor.expected import landing_url, list_probe, wait_selector
 from monitor.fetch import HttpFetcher, RequestOptions
-from monitor.fetch.blocked import looks_like_challenge
 from monitor.fetch.browser import BrowserFetcher, BrowserRequest
-from monitor.fetch.expected import landing_url, list_probe, wait_selector
 from monitor.fetch.modes import fetch_by_mode
 from monitor.health import watch_source
+from monitor.interpret import Problem, interpret
 from monitor.paging import page_request
 from monitor.store.checks import (
     CheckSummary,
@@ -132,8 +131,18 @@ class Pipeline:
         return await fetch_source(self.fetcher, source, page, snapshot, self.browser)
 
     async def check(self, source: Source, *, dry_run: bool = False) -> CheckReport:
+        """One check; whatever goes wrong is recorded as the source's health, never raised."""
+        started = utcnow()
         async with self._checks:
-            report = await self._check(source, dry_run)
+            try:
+                report = await self._check(source, dry_run)
+            except Exception as exc:
+                log.exception("%s: check failed", source.name)
+                reason = f"check failed: {type(exc).__name__}: {exc}"
+                summary = CheckSummary(source=source.name, outcome="error", reason=reason)
+                if not dry_run:
+                    summary = self._write(lambda s: record_problem(s, source, "error", reason, None, utcnow(), started))
+                report = CheckReport(source, summary)
         if not dry_run:
             with self.sessions.begin() as session:
                 watch_source(session, self.settings, source.name, utcnow())
@@ -156,27 +165,21 @@ class Pipeline:
             if not dry_run:
                 summary = self._write(lambda s: record_not_modified(s, source, fetched, utcnow(), started))
             return CheckReport(source, summary, fetched)
-        if fetched.outcome is FetchOutcome.BLOCKED:
-            return problem("blocked", f"{fetched.reason} at {fetched.final_url}")
-        if fetched.outcome is FetchOutcome.ERROR:
-            return problem("error", f"{fetched.reason} at {fetched.final_url}")
-        try:
-            items = extract_items(fetched, source)
-        except Exception as exc:  # a broken page must not stop the daemon; it is a health event
-            if looks_like_challenge(fetched.text):  # e.g. a JSON API answered with the challenge page
-                return problem("blocked", f"anti-bot challenge page instead of the list at {fetched.final_url}")
-            return problem("error", f"extraction failed at {fetched.final_url}: {exc}")
-        if not items and looks_like_challenge(fetched.text):
-            return problem("blocked", f"anti-bot challenge page instead of the list at {fetched.final_url}")
+        outcome = interpret(fetched, source)
+        if isinstance(outcome, Problem):
+            if outcome.status == "rot" and snapshot.listing:
+                return problem("rot", f"{outcome.reason} (the last check listed {len(snapshot.listing)})")
+            return problem(outcome.status, outcome.reason)
+        items = outcome
         diff = diff_items(snapshot.known, snapshot.listing, items, first_sight=not snapshot.baselined)
-        if diff.rot:
-            return problem(
-                "rot",
-                f"no items at {fetched.final_url} where the last check listed "
-                f"{len(snapshot.listing)}: the page layout may have changed",
-            )
-        if diff.baseline and not items:
-            return problem("rot", f"no items extracted at {fetched.final_url}: check the selectors")
+        # a changed row keeps what was read from its detail page: re-judged on all of it, not its title alone
+        diff = dataclasses.replace(
+            diff,
+            changed=tuple(
+                (before, dataclasses.replace(current, extra={**before.extra, **current.extra}))
+                for before, current in diff.changed
+            ),
+        )
         if source.follow and diff.new and not diff.baseline:
             items, diff = await self._follow(source, items, diff)
         to_classify = [*diff.new, *(current for _, current in diff.changed)]
@@ -276,20 +279,16 @@ class Pipeline:
         history: list[Item] = []
         for page in range(2, pages + 1):
             fetched = await self.fetch(source, page=page)
-            if fetched.outcome is not FetchOutcome.OK:
-                report.stopped = f"page {page}: {fetched.outcome.value} ({fetched.reason}) at {fetched.final_url}"
-                break
-            try:
-                items = extract_items(fetched, source)
-            except Exception as exc:
-                report.stopped = f"page {page}: extraction failed at {fetched.final_url}: {exc}"
-                break
-            if not items:
-                report.stopped = f"page {page}: no items at {fetched.final_url} (past the last page?)"
+            outcome = interpret(fetched, source)
+            if isinstance(outcome, Problem):
+                past_end = outcome.status == "rot" or (outcome.status == "error" and fetched.status == 404)
+                report.stopped = (
+                    f"page {page}: " + ("past the last page" if past_end else outcome.status) + (f" ({outcome.reason})")
+                )
                 break
             report.pages += 1
-            history.extend(items)
-        verdicts = {item.key: self.classifier.classify(item.title) for item in history}
+            history.extend(outcome)
+        verdicts = {item.key: self._classify(item) for item in history}
         with self.sessions.begin() as session:
             report.added = record_history(session, source, history, verdicts, utcnow())
         report.seen = len(history)

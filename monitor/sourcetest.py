@@ -8,11 +8,11 @@ from pathlib import Path
 from monitor.classify import default_classifier
 from monitor.config.settings import Settings
 from monitor.config.sources import Source
-from monitor.extract import extract_items
+from monitor.expected import list_probe
 from monitor.fetch import BrowserFetcher, HttpFetcher
-from monitor.fetch.blocked import block_reason, looks_like_challenge
+from monitor.fetch.blocked import block_reason
 from monitor.fetch.charset import decode
-from monitor.fetch.expected import list_probe
+from monitor.interpret import Problem, interpret
 from monitor.pipeline import CheckReport, fetch_source
 from monitor.store.checks import CheckSummary
 from monitor.values import Fetched, FetchOutcome
@@ -43,26 +43,16 @@ async def _fetch(source: Source, settings: Settings) -> Fetched:
 def try_source(source: Source, settings: Settings, file: Path | None = None) -> CheckReport:
     fetched = read_saved_page(source, file) if file else asyncio.run(_fetch(source, settings))
 
-    def outcome(status: str, reason: str | None = None, items: int = 0) -> CheckSummary:
+    def summary(status: str, reason: str | None = None, items: int = 0) -> CheckSummary:
         return CheckSummary(source=source.name, outcome=status, items=items, reason=reason)
 
-    if fetched.outcome is not FetchOutcome.OK:
-        return CheckReport(source, outcome(fetched.outcome.value, fetched.reason), fetched)
     # a page saved from a browser still carries the challenge's inline script: judge it by its list
     if file and (reason := block_reason(fetched.status, fetched.text, list_probe(source))):
-        return CheckReport(source, outcome("blocked", reason), fetched)
-    try:
-        items = extract_items(fetched, source, base_url=source.url if file else None)
-    except Exception as exc:
-        return CheckReport(source, outcome("error", f"extraction failed: {exc}"), fetched)
-    if not items:
-        reason = (
-            "anti-bot challenge page instead of the list"
-            if looks_like_challenge(fetched.text)
-            else "no items extracted: check the selectors against the page"
-        )
-        status = "blocked" if looks_like_challenge(fetched.text) else "rot"
-        return CheckReport(source, outcome(status, reason), fetched)
+        return CheckReport(source, summary("blocked", reason), fetched)
+    outcome = interpret(fetched, source, base_url=source.url if file else None)
+    if isinstance(outcome, Problem):
+        return CheckReport(source, summary(outcome.status, outcome.reason), fetched)
+    items = outcome
     classifier = default_classifier()
     verdicts = {item.key: classifier.classify(item.title) for item in items}
-    return CheckReport(source, outcome("ok", items=len(items)), fetched, items, None, verdicts)
+    return CheckReport(source, summary("ok", items=len(items)), fetched, items, None, verdicts)

@@ -11,11 +11,11 @@ import pytest
 from monitor.app import open_store, running_pipeline
 from monitor.challengesite import SCRIPT_PATH, SEED_COOKIE, TOKEN_COOKIE, Burst, ChallengeSite, digest
 from monitor.config.settings import BrowserSettings, FetchSettings
+from monitor.expected import list_probe
 from monitor.fetch import HttpFetcher, RequestOptions
 from monitor.fetch.backoff import HostBackoff
 from monitor.fetch.blocked import block_reason, looks_like_challenge
 from monitor.fetch.browser import browser_unavailable
-from monitor.fetch.expected import list_probe
 from monitor.localsite import LocalSite, Page
 from monitor.store.models import SourceState
 from monitor.values import FetchOutcome

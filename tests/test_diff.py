@@ -64,3 +64,11 @@ def test_an_empty_page_where_there_were_items_is_rot_not_all_gone():
     before = [item("a", 3), item("b", 2)]
     result = diff_items(known(*before), before, [], first_sight=False)
     assert result.rot and result.gone == () and result.new == ()
+
+
+def test_a_pinned_old_row_does_not_turn_scroll_off_into_gone():
+    pinned = item("pinned", 1)  # 置顶: the oldest row sits first
+    before = [pinned, item("c", 20), item("b", 19), item("a", 18)]
+    current = [pinned, item("d", 21), item("c", 20), item("b", 19)]  # "a" scrolled off the bottom
+    result = diff_items(known(*before), before, current, first_sight=False)
+    assert result.gone == () and [i.key for i in result.new] == ["d"]

@@ -161,3 +161,42 @@ def test_a_dead_channel_keeps_the_alert_pending_until_it_recovers(site, inbox, s
     assert len(inbox.mails) == 1
     with database.sessions() as session:
         assert session.scalar(select(Run.outcome).order_by(Run.id.desc()).limit(1)) in ("ok", "not_modified")
+
+
+def test_a_redirect_loop_is_recorded_and_the_other_sources_still_alert(site, inbox, settings_for):
+    settings = settings_for(inbox.apprise_url())
+    database = open_store(settings)
+    nmpa = local_source(site, "nmpa-ggtg")
+    looping = local_source(site, "govcn-zhengce")
+    serve(site, nmpa, site_page("nmpa-ggtg.html"))
+    serve(site, looping, b"", status=302, headers={"Location": looping.url})
+    cycle(settings, [nmpa, looping], database)
+    serve(site, nmpa, next_day(site_page("nmpa-ggtg.html")))
+    reports, dispatch = cycle(settings, [nmpa, looping], database)
+    outcomes = {r.summary.source: r.summary for r in reports}
+    assert outcomes["govcn-zhengce"].outcome == "error" and "TooManyRedirects" in outcomes["govcn-zhengce"].reason
+    assert dispatch.sent == 1 and len(inbox.mails) == 1
+    with database.sessions() as session:
+        assert session.get(SourceState, "govcn-zhengce").consecutive_failures == 2
+
+
+def test_an_unexpected_failure_inside_a_check_is_recorded_not_raised(site, settings_for):
+    settings = settings_for()
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg")
+    serve(site, source, site_page("nmpa-ggtg.html"))
+
+    class Broken:
+        def classify(self, title, body="", attachments=""):
+            raise RuntimeError("taxonomy file unreadable")
+
+    async def go():
+        async with running_pipeline(settings, database=database) as pipeline:
+            pipeline.classifier = Broken()
+            return await pipeline.check(source)
+
+    report = asyncio.run(go())
+    assert report.summary.outcome == "error" and "taxonomy file unreadable" in report.summary.reason
+    with database.sessions() as session:
+        state = session.get(SourceState, source.name)
+        assert state.status == "error" and state.consecutive_failures == 1

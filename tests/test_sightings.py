@@ -98,3 +98,35 @@ def test_sightings_found_before_the_alert_goes_out_are_listed_in_it(site, inbox,
     # whichever source's check landed first is the notice; the other is listed as a sighting
     assert "Also published by" in html
     assert "fedcba9876543210fedcba9876543210" in html and "20260923101512777" in html
+
+
+def test_a_repost_of_a_document_nobody_was_alerted_of_is_alerted(site, inbox, settings_for):
+    """The Shanghai page already carried the document when it was first seen (a baseline): NMPA's notice is news."""
+    settings = settings_for(inbox.apprise_url())
+    database = open_store(settings)
+    nmpa = local_source(site, "nmpa-ggtg")
+    shanghai = local_source(site, "sh-yjj-zjyw")
+    serve(site, nmpa, nmpa_page())
+    serve(
+        site,
+        shanghai,
+        shanghai_page(
+            f'<li><a href="./20260920/fedcba9876543210fedcba9876543210.html" title="转发{DOC}的通知">…</a><span>2026-09-20</span></li>'
+        ),
+    )
+
+    async def cycle(sources):
+        async with running_pipeline(settings, database=database) as pipeline:
+            return await pipeline.run_once(sources)
+
+    asyncio.run(cycle([nmpa, shanghai]))  # baselines: the Shanghai repost is stored, alerted to nobody
+    serve(
+        site,
+        nmpa,
+        nmpa_page(
+            f'<li><a href="../../xxgk/ggtg/a/20260923101512777.html" title="国家药监局关于发布{DOC}的通告">…</a><span>(2026-09-23)</span></li>'
+        ),
+    )
+    reports, dispatch = asyncio.run(cycle([nmpa]))
+    assert reports[0].summary.deliveries == 1 and dispatch.sent == 1
+    assert "细胞治疗产品生产质量管理指南" in inbox.mails[0].subject

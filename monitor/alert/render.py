@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Literal
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -35,6 +36,11 @@ def _markdown_escape(value: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(value))
 
 
+def _markdown_url(value: object) -> str:
+    """A link target that cannot end the link early: spaces, brackets and parentheses percent-encoded."""
+    return quote(str(value), safe=":/?#@!$&'*+,;=%~.-_")
+
+
 _env = Environment(
     loader=PackageLoader("monitor.alert", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
@@ -43,6 +49,7 @@ _env = Environment(
     keep_trailing_newline=True,
 )
 _env.filters["md"] = _markdown_escape
+_env.filters["mdurl"] = _markdown_url
 
 
 @dataclass(frozen=True)

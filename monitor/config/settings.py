@@ -153,10 +153,26 @@ def expand_env(value: str) -> str:
     return _ENV_REF.sub(replace, value)
 
 
+_TOKENISH = re.compile(r"(?<![\w$.{-])[A-Za-z0-9_\-]{12,}(?![\w.}])")
+
+
 def mask_url(url: str) -> str:
-    """Hide secrets in a URL for display: ${ENV} references stay as written, inline passwords are starred."""
-    masked = re.sub(r"(://[^:/@\s]+:)(?!\$\{)[^@/\s]+@", r"\1***@", url)
-    return re.sub(r"((?:token|key|secret|password|pass|access_token)=)[^&\s]+", r"\1***", masked, flags=re.I)
+    """Hide secrets in a URL (or a message quoting one) for display; ${ENV} references stay as written.
+
+    Starred: inline passwords, token-like query values, and long token-like parts of the address itself,
+    where chat services put their keys (wecombot://KEY, tgram://BOT:TOKEN/chat, discord://id/token).
+    """
+    masked = re.sub(r"(://[^:/@\s?#]+:)(?!\$\{)[^@/\s?#]+@", r"\1***@", url)
+    masked = re.sub(r"((?:token|key|secret|password|pass|access_token)=)(?!\$\{)[^&\s]+", r"\1***", masked, flags=re.I)
+    scheme, sep, rest = masked.partition("://")
+    if not sep:
+        return _TOKENISH.sub(_star, masked)
+    return scheme + sep + _TOKENISH.sub(_star, rest)
+
+
+def _star(match: re.Match[str]) -> str:
+    token = match.group(0)
+    return token[:3] + "***"
 
 
 def _check_references(settings: Settings, path: Path, text: str) -> None:

@@ -32,8 +32,14 @@ def parse_date(value: object) -> dt.date | None:
     if isinstance(value, int | float):
         seconds = value / 1000 if value > 10**11 else value
         if seconds > 10**8:
-            return dt.datetime.fromtimestamp(seconds, SHANGHAI).date()
-        value = str(int(value))
+            try:
+                return dt.datetime.fromtimestamp(seconds, SHANGHAI).date()
+            except (OverflowError, ValueError, OSError):  # placeholders such as 9999-12-31, inf, nan
+                return None
+        try:
+            value = str(int(value))
+        except (OverflowError, ValueError):
+            return None
     text = str(value)
     for pattern in (_SEPARATED, _COMPACT):
         for match in pattern.finditer(text):

@@ -182,7 +182,10 @@ class HttpFetcher:
                     response, content = await self._send(url, options, headers)
             except TooLarge:
                 return self._failed(url, f"response larger than {self.settings.max_bytes} bytes", started), {}
-            except (httpx.TransportError, ssl.SSLError) as exc:
+            except (httpx.TooManyRedirects, httpx.DecodingError, httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+                # the answer itself is broken: asking again gives the same
+                return self._failed(url, f"{type(exc).__name__}: {exc}", started), {}
+            except (httpx.RequestError, ssl.SSLError) as exc:
                 last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 delay = None
             else:

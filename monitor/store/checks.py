@@ -156,12 +156,20 @@ def record_success(
         if kind != "new":
             continue
         session.flush()
+        already_told: set[tuple[str, str]] = set()
         if original := _earlier_sighting(session, notice, now - duplicate_window):
             notice.canonical_id = original.id
             change.previous = {"duplicate_of": original.id, "source": original.source_name, "url": original.url}
-            continue
+            # only who was (or will be) alerted of the original is spared the repost: a baseline original,
+            # or one a subscription filtered out, alerted nobody
+            told = session.execute(
+                select(Delivery.subscription, Delivery.channel).where(Delivery.notice_id == original.id)
+            )
+            already_told = {(subscription, channel) for subscription, channel in told}
         relevant_new += int(notice.relevant)
         for target in router(item, verdicts[item.key]):
+            if (target.subscription, target.channel) in already_told:
+                continue
             session.add(
                 Delivery(
                     change_id=change.id,

@@ -78,3 +78,9 @@ def test_ops_messages_say_what_broke_and_when():
     assert "HTTP 412" in opened.body
     resolved = render_ops(OpsEvent("source", "nmpa-ggtg", "resolved", "blocked", since, since), "html")
     assert "recovered" in resolved.subject and resolved.body.startswith("<html>")
+
+
+def test_markdown_links_cannot_be_broken_out_of_by_the_url():
+    message = render([notice("t", url="https://x.gov.cn/a.html) [领取补贴](https://evil.example")], "markdown")
+    assert "](https://evil.example)" not in message.body
+    assert "%29%20%5B" in message.body  # ") [" stays inside the one link target

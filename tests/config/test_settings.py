@@ -87,3 +87,21 @@ def test_bad_subscription_field_names_the_table(tmp_path, monkeypatch):
 )
 def test_mask_url_hides_inline_secrets(url, secret):
     assert secret not in mask_url(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("wecombot://0123456789abcdefABCDEF", "0123456789abcdefABCDEF"),
+        ("tgram://123456789:AAHabcdefGHIJKLmnopqrstuv/-100123", "AAHabcdefGHIJKLmnopqrstuv"),
+        ("discord://1234567890123/abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz"),
+    ],
+)
+def test_mask_url_hides_tokens_written_into_the_address(url, secret):
+    assert secret not in mask_url(url)
+
+
+def test_mask_url_keeps_what_an_operator_needs_to_recognise():
+    url = "mailto://127.0.0.1:2525?from=cgt-monitor@example.org&to=ra-team@example.org&mode=insecure"
+    assert mask_url(url) == url
+    assert mask_url("wecombot://${WECOM_BOT_KEY}") == "wecombot://${WECOM_BOT_KEY}"

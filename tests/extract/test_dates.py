@@ -26,6 +26,19 @@ def test_date_forms_used_by_these_sites(text, expected):
     assert parse_date(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", None, "（2023年第12号）", "2026-13-45", "国药监药注〔2023〕12号"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        None,
+        "（2023年第12号）",
+        "2026-13-45",
+        "国药监药注〔2023〕12号",
+        253402300799000,
+        1e16,
+        float("inf"),
+        float("nan"),
+    ],
+)
 def test_no_date_is_invented(text):
     assert parse_date(text) is None

@@ -13,10 +13,10 @@ import pytest
 
 from monitor.challengesite import ChallengeSite
 from monitor.config.settings import BrowserSettings, FetchSettings
+from monitor.expected import list_probe, wait_selector
 from monitor.extract import extract_items
 from monitor.fetch import BrowserFetcher, BrowserRequest, HttpFetcher, RequestOptions
 from monitor.fetch.browser import CHROMIUM_FLAGS, browser_unavailable
-from monitor.fetch.expected import list_probe, wait_selector
 from monitor.fetch.modes import fetch_by_mode
 from monitor.localsite import LocalSite, Page
 from monitor.mailsink import free_port
