@@ -141,35 +141,42 @@ class Pipeline:
                 reason = f"check failed: {type(exc).__name__}: {exc}"
                 summary = CheckSummary(source=source.name, outcome="error", reason=reason)
                 if not dry_run:
-                    summary = self._write(lambda s: record_problem(s, source, "error", reason, None, utcnow(), started))
+                    summary = await self._write(
+                        lambda s: record_problem(s, source, "error", reason, None, utcnow(), started)
+                    )
                 report = CheckReport(source, summary)
         if not dry_run:
-            with self.sessions.begin() as session:
-                watch_source(session, self.settings, source.name, utcnow())
+            await asyncio.to_thread(self._watch, source.name)
         return report
+
+    def _watch(self, name: str) -> None:
+        with self.sessions.begin() as session:
+            watch_source(session, self.settings, name, utcnow())
 
     async def _check(self, source: Source, dry_run: bool) -> CheckReport:
         started = utcnow()
         snapshot = await asyncio.to_thread(self._snapshot, source)
         fetched = await self.fetch(source, None if dry_run else snapshot)
 
-        def problem(status: str, reason: str) -> CheckReport:
+        async def problem(status: str, reason: str) -> CheckReport:
             log.warning("%s: %s (%s)", source.name, status, reason)
             summary = CheckSummary(source=source.name, outcome=status, reason=reason)
             if not dry_run:
-                summary = self._write(lambda s: record_problem(s, source, status, reason, fetched, utcnow(), started))
+                summary = await self._write(
+                    lambda s: record_problem(s, source, status, reason, fetched, utcnow(), started)
+                )
             return CheckReport(source, summary, fetched)
 
         if fetched.outcome is FetchOutcome.NOT_MODIFIED:
             summary = CheckSummary(source=source.name, outcome="not_modified")
             if not dry_run:
-                summary = self._write(lambda s: record_not_modified(s, source, fetched, utcnow(), started))
+                summary = await self._write(lambda s: record_not_modified(s, source, fetched, utcnow(), started))
             return CheckReport(source, summary, fetched)
         outcome = interpret(fetched, source)
         if isinstance(outcome, Problem):
             if outcome.status == "rot" and snapshot.listing:
-                return problem("rot", f"{outcome.reason} (the last check listed {len(snapshot.listing)})")
-            return problem(outcome.status, outcome.reason)
+                return await problem("rot", f"{outcome.reason} (the last check listed {len(snapshot.listing)})")
+            return await problem(outcome.status, outcome.reason)
         items = outcome
         diff = diff_items(snapshot.known, snapshot.listing, items, first_sight=not snapshot.baselined)
         # a changed row keeps what was read from its detail page: re-judged on all of it, not its title alone
@@ -215,7 +222,7 @@ class Pipeline:
                 self.settings.channels,
             )
 
-        report.summary = self._write(
+        report.summary = await self._write(
             lambda s: record_success(
                 s,
                 source,
@@ -259,8 +266,11 @@ class Pipeline:
             diff, new=tuple(enriched[item.key] for item in diff.new)
         )
 
-    def _write(self, action: Callable[[Session], CheckSummary]) -> CheckSummary:
-        """Run one recording function in one transaction: all of it is stored, or none."""
+    async def _write(self, action: Callable[[Session], CheckSummary]) -> CheckSummary:
+        """Run one recording function in one transaction, off the event loop: all of it is stored, or none."""
+        return await asyncio.to_thread(self._write_now, action)
+
+    def _write_now(self, action: Callable[[Session], CheckSummary]) -> CheckSummary:
         with self.sessions.begin() as session:
             summary = action(session)
             session.flush()

@@ -14,15 +14,16 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import failpoints
 from monitor.alert.render import AlertNotice, Format, Message, OpsEvent, render, render_ops
 from monitor.alert.route import ops_routes
-from monitor.alert.send import Compose, Sender, SendResult
+from monitor.alert.send import Compose, Sender
 from monitor.classify import default_classifier
 from monitor.config.settings import Settings
+from monitor.store.claims import claim_is_stale, this_process
 from monitor.store.incidents import open_incident, raise_incident, resolve_incident
 from monitor.store.models import Delivery, Notice, SourceState, utcnow
 
@@ -36,6 +37,10 @@ class DispatchReport:
     dead: int = 0
     messages: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+def _ours(row: Delivery) -> bool:
+    return row.status == "sending" and row.claimed_by == this_process()
 
 
 def _backoff(settings: Settings, attempts: int) -> dt.timedelta:
@@ -52,11 +57,36 @@ class Dispatcher:
         self._glosses = default_classifier().glosses
 
     def _due(self, now: dt.datetime, include_not_due: bool) -> list[Delivery]:
+        """Pending rows that are due, and rows whose sender died or whose lease ran out."""
         with self.sessions() as session:
-            query = select(Delivery).where(Delivery.status == "pending")
+            pending = select(Delivery).where(Delivery.status == "pending")
             if not include_not_due:
-                query = query.where(Delivery.next_attempt_at <= now)
-            return list(session.scalars(query.order_by(Delivery.id).limit(500)).unique())
+                pending = pending.where(Delivery.next_attempt_at <= now)
+            rows = list(session.scalars(pending.order_by(Delivery.id).limit(500)).unique())
+            abandoned = session.scalars(select(Delivery).where(Delivery.status == "sending").order_by(Delivery.id))
+            rows += [r for r in abandoned.unique() if claim_is_stale(r.claimed_by, r.next_attempt_at, now)]
+            return rows
+
+    def _claim(self, batch: list[Delivery], now: dt.datetime) -> list[Delivery]:
+        """Take the rows for this process; a row another dispatcher took meanwhile is left to it."""
+        lease = now + dt.timedelta(seconds=self.settings.delivery.claim_lease_s)
+        mine = []
+        with self.sessions.begin() as session:
+            for row in batch:
+                claimed = session.execute(
+                    update(Delivery)
+                    .where(Delivery.id == row.id, Delivery.status == row.status)
+                    .where(
+                        Delivery.claimed_by.is_(None)
+                        if row.claimed_by is None
+                        else Delivery.claimed_by == row.claimed_by
+                    )
+                    .values(status="sending", claimed_by=this_process(), next_attempt_at=lease)
+                    .execution_options(synchronize_session=False)
+                )
+                if claimed.rowcount == 1:
+                    mine.append(row)
+        return mine
 
     def _sightings(self, notice_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
         """Reposts of these notices on other sources: shown in the one alert as further links."""
@@ -82,20 +112,24 @@ class Dispatcher:
 
     async def _dispatch(self, now: dt.datetime, force: bool) -> DispatchReport:
         report = DispatchReport()
-        rows = self._due(now, force)
+        rows = await asyncio.to_thread(self._due, now, force)
         if not rows:
             return report
-        origins = self._origins()
-        also = self._sightings([row.notice_id for row in rows if row.notice_id is not None])
+        origins = await asyncio.to_thread(self._origins)
+        also = await asyncio.to_thread(self._sightings, [row.notice_id for row in rows if row.notice_id is not None])
         batches: dict[tuple[str, str, str], list[Delivery]] = defaultdict(list)
         for row in rows:
             # immediate rows go one by one; digest rows of one subscription and channel go together
             group = "digest" if row.mode == "digest" and row.change is not None else f"one:{row.id}"
             batches[(row.subscription, row.channel, group)].append(row)
-        for (subscription, channel_name, group), batch in batches.items():
+        for (subscription, channel_name, group), candidates in batches.items():
+            batch = await asyncio.to_thread(self._claim, candidates, now)
+            if not batch:
+                continue
             channel = self.settings.channels.get(channel_name)
             if channel is None:
-                self._record_failure(batch, f"channel '{channel_name}' is no longer configured", [], now, report)
+                error = f"channel '{channel_name}' is no longer configured"
+                await asyncio.to_thread(self._record_failure, batch, error, [], now, report)
                 continue
             compose = self._composer(batch, origins, also, digest=group == "digest")
             skip = set.intersection(*(set(row.done_targets or []) for row in batch))
@@ -103,9 +137,9 @@ class Dispatcher:
             report.messages += 1
             failpoints.hit("dispatch.after_send")
             if result.ok:
-                self._record_success(batch, channel_name, utcnow(), report)
+                await asyncio.to_thread(self._record_success, batch, channel_name, utcnow(), report)
             else:
-                self._record_failure(batch, result.detail, result.succeeded, now, report, result)
+                await asyncio.to_thread(self._record_failure, batch, result.detail, result.succeeded, now, report)
                 report.errors.append(f"{subscription}/{channel_name}: {result.detail}")
         return report
 
@@ -163,9 +197,9 @@ class Dispatcher:
         with self.sessions.begin() as session:
             for row in batch:
                 stored = session.get(Delivery, row.id)
-                if stored is None or stored.status != "pending":
+                if stored is None or not _ours(stored):
                     continue
-                stored.status, stored.sent_at, stored.last_error = "sent", when, None
+                stored.status, stored.sent_at, stored.last_error, stored.claimed_by = "sent", when, None, None
                 stored.attempts += 1
                 report.sent += 1
             if open_incident(session, "channel", channel) is not None:
@@ -178,16 +212,18 @@ class Dispatcher:
         succeeded: list[int],
         now: dt.datetime,
         report: DispatchReport,
-        result: SendResult | None = None,
     ) -> None:
         give_up = dt.timedelta(hours=self.settings.delivery.give_up_after_h)
         channel = batch[0].channel
+        # one retry time for the whole batch: a digest that failed comes back as one digest
+        retry_at = now + _backoff(self.settings, max(row.attempts for row in batch) + 1)
         with self.sessions.begin() as session:
             worst = 0
             for row in batch:
                 stored = session.get(Delivery, row.id)
-                if stored is None or stored.status != "pending":
+                if stored is None or not _ours(stored):
                     continue
+                stored.status, stored.claimed_by = "pending", None
                 stored.attempts += 1
                 stored.last_error = error
                 stored.done_targets = sorted(set(stored.done_targets or []) | set(succeeded))
@@ -204,7 +240,7 @@ class Dispatcher:
                     )
                     worst = max(worst, self.settings.ops.channel_failures)
                 else:
-                    stored.next_attempt_at = now + _backoff(self.settings, stored.attempts)
+                    stored.next_attempt_at = retry_at
                     report.failed += 1
             is_ops_row = batch[0].incident_id is not None
             if worst >= self.settings.ops.channel_failures and not is_ops_row:

@@ -57,6 +57,7 @@ class DeliverySettings(BaseModel):
     retry_base_s: float = Field(default=60.0, gt=0)
     retry_max_s: float = Field(default=3600.0, gt=0)
     give_up_after_h: float = Field(default=72.0, gt=0)
+    claim_lease_s: float = Field(default=600.0, gt=0)  # how long a sender owns a row it is sending
 
 
 class OpsSettings(BaseModel):

@@ -157,12 +157,13 @@ class Delivery(Base):
     subscription: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(64))
     mode: Mapped[str] = mapped_column(String(16), default="immediate")
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, dead
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sending, sent, dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime]
-    next_attempt_at: Mapped[dt.datetime]
+    next_attempt_at: Mapped[dt.datetime]  # when due; while "sending", the end of the sender's lease
     sent_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(128))  # host:pid:start of the sending process
     # indexes of the channel's URLs that already accepted this alert: a retry skips them
     done_targets: Mapped[list[int]] = mapped_column(JSON, default=list)
 

@@ -60,7 +60,7 @@ def change_log(session: Session, filters: LogFilter) -> list[dict[str, Any]]:
     return rows
 
 
-def deliveries(session: Session, statuses: tuple[str, ...] = ("pending", "dead")) -> list[Delivery]:
+def deliveries(session: Session, statuses: tuple[str, ...] = ("pending", "sending", "dead")) -> list[Delivery]:
     query = select(Delivery).where(Delivery.status.in_(statuses)).order_by(Delivery.id)
     return list(session.scalars(query).unique())
 

@@ -3,6 +3,7 @@
 import asyncio
 import datetime as dt
 import json
+import os
 
 from sqlalchemy import select
 
@@ -195,3 +196,46 @@ def test_alerts_older_than_the_give_up_age_are_dead_and_reported(tmp_path, site,
     assert report.dead == 1
     asyncio.run(run(lambda p: p.dispatcher.dispatch_due(now=later, force=True)))
     assert [m.subject for m in inbox.mails] == ["[cgt-monitor ops] channel 'team' is failing"]
+
+
+def test_two_dispatchers_at_once_send_each_alert_once(tmp_path, site):
+    """The daemon and a `deliveries retry` (or two daemons) racing over one outbox: claims decide."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.test_crash_recovery import deployment
+
+    with LocalSite() as receiver:
+        receiver.set("/hook", Page(b'{"ok":true}', content_type="application/json", etag=False, delay_s=1.0))
+        hook = f"json://127.0.0.1:{receiver.base_url.rsplit(':', 1)[1]}/hook"
+        env = deployment(tmp_path, site, hook)
+        site.set("/xxgk/ggtg/index.html", Page(site_page("nmpa-ggtg.html")))
+        subprocess.run(
+            [sys.executable, "-m", "monitor", "run", "--once"],
+            env={**os.environ, **env},
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        site.set("/xxgk/ggtg/index.html", Page(next_day(site_page("nmpa-ggtg.html"))))
+        # record the change without sending: the receiver is told to refuse, then both dispatchers race
+        receiver.set("/hook", Page(b"down", status=503, etag=False))
+        subprocess.run(
+            [sys.executable, "-m", "monitor", "run", "--once"], env={**os.environ, **env}, cwd=ROOT, capture_output=True
+        )
+        receiver.set("/hook", Page(b'{"ok":true}', content_type="application/json", etag=False, delay_s=1.0))
+        before = len(hook_bodies(receiver))
+        racers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "monitor", "deliveries", "retry"],
+                env={**os.environ, **env},
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for _ in range(2)
+        ]
+        for racer in racers:
+            racer.communicate(timeout=60)
+        assert len(hook_bodies(receiver)) - before == 1

@@ -49,7 +49,7 @@ def test_sqlite_default_is_wal_and_migrated(tmp_path):
     engine = open_database(f"sqlite:///{tmp_path}/deep/dir/cgt.db")
     upgrade_database(engine)
     upgrade_database(engine)  # idempotent
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
 
