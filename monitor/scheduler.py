@@ -82,9 +82,10 @@ class Daemon:
             loop.add_signal_handler(signum, self.stop)
         scheduler = self.build_scheduler()
         scheduler.start()
-        # first checks start now, spread over a minute so a restart does not burst every host at once
+        # first checks start now, spread out so a restart does not burst every host at once
+        spread = self.pipeline.settings.schedule.startup_spread_s
         for index, source in enumerate(self.sources):
-            delay = (index / max(1, len(self.sources))) * min(60, source.interval_minutes * 60)
+            delay = (index / max(1, len(self.sources))) * min(spread, source.interval_minutes * 60)
             job = scheduler.get_job(f"check:{source.name}")
             if job is not None:
                 job.modify(next_run_time=_in_seconds(delay, scheduler))

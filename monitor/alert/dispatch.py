@@ -133,7 +133,8 @@ class Dispatcher:
                 continue
             compose = self._composer(batch, origins, also, digest=group == "digest")
             skip = set.intersection(*(set(row.done_targets or []) for row in batch))
-            result = await self.sender.send(channel_name, channel, compose, skip)
+            alert_id = "cgt-" + "-".join(str(row.id) for row in batch)
+            result = await self.sender.send(channel_name, channel, compose, skip, alert_id)
             report.messages += 1
             failpoints.hit("dispatch.after_send")
             if result.ok:

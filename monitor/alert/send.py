@@ -70,9 +70,32 @@ class SendResult:
         return " | ".join(f"{t.target}: {t.detail}" for t in self.targets if not t.ok)
 
 
+ALERT_ID_HEADER = "X-CGT-Alert-Id"
+
+
+def with_alert_id(url: str, alert_id: str | None) -> str:
+    """The apprise URL with the alert's idempotency key as a header (`+Header=value`, e-mail and webhooks).
+
+    Delivery is at least once: a crash between a send and its record repeats that send. The key is the
+    same on the repeat, so a receiver (a webhook consumer, a mail filter) can drop it.
+    """
+    scheme = url.split("://", 1)[0].lower()
+    if not alert_id or scheme not in _HEADER_SCHEMES:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}+{ALERT_ID_HEADER}={alert_id}"
+
+
+_HEADER_SCHEMES = {"mailto", "mailtos", "json", "jsons", "xml", "xmls", "form", "forms"}
+
+
 class Sender(Protocol):
     async def send(
-        self, channel_name: str, channel: Channel, compose: Compose, skip: Collection[int] = ()
+        self,
+        channel_name: str,
+        channel: Channel,
+        compose: Compose,
+        skip: Collection[int] = (),
+        alert_id: str | None = None,
     ) -> SendResult: ...
 
 
@@ -87,18 +110,23 @@ class _CapturingLogs(logging.Handler):
 
 class AppriseSender:
     async def send(
-        self, channel_name: str, channel: Channel, compose: Compose, skip: Collection[int] = ()
+        self,
+        channel_name: str,
+        channel: Channel,
+        compose: Compose,
+        skip: Collection[int] = (),
+        alert_id: str | None = None,
     ) -> SendResult:
-        return await asyncio.to_thread(self._send_blocking, channel_name, channel, compose, skip)
+        return await asyncio.to_thread(self._send_blocking, channel_name, channel, compose, skip, alert_id)
 
     def _send_blocking(
-        self, channel_name: str, channel: Channel, compose: Compose, skip: Collection[int]
+        self, channel_name: str, channel: Channel, compose: Compose, skip: Collection[int], alert_id: str | None
     ) -> SendResult:
         results = []
         for index, (raw_url, url) in enumerate(zip(channel.urls, channel.resolved_urls(), strict=True)):
             if index in skip:
                 continue  # this service already has it: a retry must not repeat it there
-            results.append(self._send_one(index, raw_url, url, channel, compose))
+            results.append(self._send_one(index, raw_url, with_alert_id(url, alert_id), channel, compose))
         result = SendResult(tuple(results))
         if not result.ok:
             log.warning("channel %s: %s", channel_name, result.detail)

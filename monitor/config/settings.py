@@ -48,6 +48,7 @@ class ScheduleSettings(BaseModel):
 
     jitter_s: int = Field(default=120, ge=0)
     dispatch_every_s: int = Field(default=30, ge=1)
+    startup_spread_s: float = Field(default=60.0, ge=0)  # the first checks after a start, spread over this
     timezone: str = "Asia/Shanghai"
 
 
