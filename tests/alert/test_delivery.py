@@ -71,6 +71,9 @@ def test_a_flaky_webhook_gets_every_alert_exactly_once(tmp_path, site):
             asyncio.run(run(lambda p: p.dispatcher.dispatch_due(force=True)))
         posts = hook_bodies(receiver)
         assert len(posts) == 3  # two refused, then one accepted, then nothing more to send
+        # every attempt carries the same idempotency key: a receiver can drop a repeat
+        keys = {r.headers.get("X-CGT-Alert-Id") for r in receiver.hits("/hook") if r.method == "POST"}
+        assert len(keys) == 1 and next(iter(keys)).startswith("cgt-")
         assert all("体内基因治疗产品" in post["title"] for post in posts)
         with database.sessions() as session:
             (row,) = session.scalars(select(Delivery)).all()
