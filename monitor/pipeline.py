@@ -145,13 +145,7 @@ class Pipeline:
                         lambda s: record_problem(s, source, "error", reason, None, utcnow(), started)
                     )
                 report = CheckReport(source, summary)
-        if not dry_run:
-            await asyncio.to_thread(self._watch, source.name)
         return report
-
-    def _watch(self, name: str) -> None:
-        with self.sessions.begin() as session:
-            watch_source(session, self.settings, name, utcnow())
 
     async def _check(self, source: Source, dry_run: bool) -> CheckReport:
         started = utcnow()
@@ -274,6 +268,8 @@ class Pipeline:
         with self.sessions.begin() as session:
             summary = action(session)
             session.flush()
+            # the source's health as just recorded may open or close an incident: same transaction
+            watch_source(session, self.settings, summary.source, utcnow())
             failpoints.hit("check.before_commit")
             return summary
 
