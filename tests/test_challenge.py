@@ -20,6 +20,7 @@ from monitor.localsite import LocalSite, Page
 from monitor.store.models import SourceState
 from monitor.values import FetchOutcome
 from tests.conftest import ROOT, catalogue, run_cli, site_page
+from tests.test_pipeline import next_day
 
 LIST = "/xxgk/ggtg/index.html"
 
@@ -95,7 +96,7 @@ def test_auto_passes_with_the_browser_then_polls_with_its_cookies_until_they_exp
     settings = settings_for()
     database = open_store(settings)
     source = nmpa_at(guarded, fetch="auto")
-    day2 = (ROOT / "monitor" / "demo" / "pages" / "day2" / "nmpa-ggtg.html").read_bytes()
+    day2 = next_day(site_page("nmpa-ggtg.html"))
 
     async def polls():
         seen = []

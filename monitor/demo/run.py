@@ -11,7 +11,9 @@ site answers a plain client: day 1 the browser passes it, day 2 its cookies let 
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
+import tomllib
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -52,10 +54,30 @@ def demo_sources(sites: Mapping[str, LocalSite]) -> list[Source]:
     return sources
 
 
-def serve_day(sites: Mapping[str, LocalSite], sources: list[Source], day: str) -> None:
+def recorded_page(source: Source) -> str:
+    suffix = ".json" if source.kind == "json" else ".html"
+    return (_pages_dir() / "recorded" / f"{source.name}{suffix}").read_text(encoding="utf-8")
+
+
+def next_day(source: Source, page: str) -> str:
+    """The recorded page with the rows `next_day.toml` says the site published overnight."""
+    spec = tomllib.loads((_pages_dir() / "next_day.toml").read_text(encoding="utf-8")).get(source.name)
+    if spec is None:
+        return page
+    if "records" in spec:
+        data = json.loads(page)
+        data["data"]["records"] = spec["records"] + data["data"]["records"]
+        return json.dumps(data, ensure_ascii=False)
+    anchor = spec.get("after") or spec["before"]
+    at = page.index(anchor) + (len(anchor) if "after" in spec else 0)
+    return page[:at] + "".join(spec["rows"]) + page[at:]
+
+
+def serve_day(sites: Mapping[str, LocalSite], sources: list[Source], overnight: bool) -> None:
+    """Serve the recorded pages; with `overnight`, as the sites look the next day."""
     for source in sources:
-        suffix = ".json" if source.kind == "json" else ".html"
-        body = (_pages_dir() / day / f"{source.name}{suffix}").read_bytes()
+        page = recorded_page(source)
+        body = (next_day(source, page) if overnight else page).encode()
         content_type = "application/json;charset=UTF-8" if source.kind == "json" else "text/html"
         sites[source.name].set(urlsplit(source.url).path, Page(body, content_type=content_type))
 
@@ -101,10 +123,10 @@ async def _run(console: Console, data_dir: Path) -> int:
             )
         )
         async with running_pipeline(settings, database=database) as pipeline:
-            serve_day(sites, sources, "day1")
+            serve_day(sites, sources, overnight=False)
             reports, _ = await pipeline.run_once(sources)
             console.print(_cycle_table("Day 1 — baseline (stored, not alerted)", reports))
-            serve_day(sites, sources, "day2")
+            serve_day(sites, sources, overnight=True)
             reports, dispatch = await pipeline.run_once(sources)
             console.print(_cycle_table("Day 2 — the sites published new notices", reports))
         if no_browser is None:
