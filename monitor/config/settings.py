@@ -28,6 +28,13 @@ class FetchSettings(BaseModel):
     retries: int = Field(default=2, ge=0, le=10)
     backoff_s: float = Field(default=2.0, ge=0)
     max_concurrent_checks: int = Field(default=8, ge=1)
+    # a host that refused us (WAF 403, 429) is left alone for refusal_backoff_s, doubling per refusal up to
+    # refusal_backoff_max_s, then polled one request at a time at least refused_host_spacing_s apart
+    refusal_backoff_s: float = Field(default=300.0, gt=0)
+    refusal_backoff_max_s: float = Field(default=6 * 3600.0, gt=0)
+    refused_host_spacing_s: float = Field(default=10.0, ge=0)
+    # a host whose hand-off cookies never opened it goes straight to the browser for this long
+    browser_only_h: float = Field(default=6.0, gt=0)
 
 
 class BrowserSettings(BaseModel):

@@ -31,7 +31,6 @@ from monitor.values import Fetched, FetchOutcome
 log = logging.getLogger(__name__)
 
 # After a refusal a host is asked one request at a time, at least this far apart, for the life of the process.
-REFUSED_HOST_SPACING_S = 10.0
 
 
 class TooLarge(Exception):
@@ -82,13 +81,15 @@ class HttpFetcher:
         gate: HostGate | None = None,
         backoff: HostBackoff | None = None,
         handoff: CookieHandoff | None = None,
-        refused_spacing_s: float = REFUSED_HOST_SPACING_S,
+        refused_spacing_s: float | None = None,
     ) -> None:
         self.settings = settings or FetchSettings()
         self.gate = gate or HostGate(self.settings.per_host_concurrency, self.settings.per_host_min_delay_s)
-        self.backoff = backoff or HostBackoff()
-        self.handoff = handoff or CookieHandoff()
-        self.refused_spacing_s = refused_spacing_s
+        self.backoff = backoff or HostBackoff(self.settings.refusal_backoff_s, self.settings.refusal_backoff_max_s)
+        self.handoff = handoff or CookieHandoff(self.settings.browser_only_h * 3600.0)
+        self.refused_spacing_s = (
+            self.settings.refused_host_spacing_s if refused_spacing_s is None else refused_spacing_s
+        )
         # one client per TLS trust setting: httpx fixes certificate verification per client
         self._clients: dict[tuple[str | None, bool], httpx.AsyncClient] = {}
 
@@ -245,7 +246,8 @@ class HttpFetcher:
             return Fetched(outcome=FetchOutcome.NOT_MODIFIED, **common)
         text, encoding = decode(content, response.headers.get("content-type"), options.encoding)
         outcome, reason = outcome_of(response.status_code, text, options.expect)
-        retry_after = _retry_after(response, cap=6 * 3600.0) if is_refusal(response.status_code) else None
+        cap = self.settings.refusal_backoff_max_s
+        retry_after = _retry_after(response, cap=cap) if is_refusal(response.status_code) else None
         return Fetched(
             outcome=outcome,
             content=content,

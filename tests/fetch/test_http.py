@@ -96,3 +96,14 @@ def test_form_posts_carry_body_and_headers(site):
     (seen,) = site.hits("/zdyz/getDomesticGuideList")
     assert seen.method == "POST" and seen.body == b"pageNum=1"
     assert seen.headers["Referer"] == "https://www.cde.org.cn/"
+
+
+def test_refusal_etiquette_comes_from_the_deployment_settings():
+    async def go():
+        settings = FetchSettings(
+            refusal_backoff_s=60, refusal_backoff_max_s=600, refused_host_spacing_s=3, browser_only_h=1
+        )
+        async with HttpFetcher(settings) as fetcher:
+            return fetcher.backoff.base_s, fetcher.backoff.cap_s, fetcher.refused_spacing_s
+
+    assert asyncio.run(go()) == (60, 600, 3)
