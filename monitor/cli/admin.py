@@ -1,0 +1,201 @@
+"""Commands that look after a deployment: db, validate, sources, deliveries, notify, config."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from monitor.cli.base import (
+    Context,
+    app,
+    config_app,
+    console,
+    db_app,
+    deliveries_app,
+    errors,
+    notify_app,
+    print_report,
+    sources_app,
+)
+from monitor.config import Settings
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    from monitor.store.db import current_revision, open_database, upgrade_database
+
+    settings: Settings = ctx.obj.settings()
+    engine = open_database(settings.resolved_database_url())
+    upgrade_database(engine)
+    console.print(f"database at revision {current_revision(engine)}: {engine.url.render_as_string()}")
+
+
+@app.command()
+def validate(ctx: typer.Context) -> None:
+    """Validate the source catalogue and the deployment settings."""
+    obj: Context = ctx.obj
+    sources = obj.sources()
+    settings = obj.settings()
+    console.print(
+        f"{len(sources)} sources, {len(settings.channels)} channels, {len(settings.subscription)} subscriptions: OK"
+    )
+
+
+@sources_app.command("list")
+def sources_list(ctx: typer.Context) -> None:
+    """The catalogue with each source's health."""
+    from monitor.app import open_store
+    from monitor.store.queries import source_health
+
+    obj: Context = ctx.obj
+    sources = obj.sources()
+    health: dict[str, Any] = {}
+    try:
+        database = open_store(obj.settings())
+        with database.sessions() as session:
+            health = source_health(session)
+    except Exception as exc:  # the list is still useful without the database
+        errors.print(f"[yellow]health unavailable:[/] {exc}")
+    table = Table(title="Sources")
+    for column in ("name", "agency", "region", "kind", "fetch", "every", "health", "last check", "served by", "label"):
+        table.add_column(column, overflow="fold")
+    for source in sources:
+        state = health.get(source.name)
+        status = state.status if state else "never checked"
+        checked = state.last_checked_at.strftime("%Y-%m-%d %H:%M") if state and state.last_checked_at else ""
+        served = f"{state.fetch_mode} {state.last_elapsed_s:.1f}s" if state and state.fetch_mode else ""
+        table.add_row(
+            source.name,
+            source.agency,
+            source.region,
+            source.kind,
+            source.fetch,
+            f"{source.interval_minutes}m",
+            status + (f": {state.status_reason}" if state and state.status_reason else ""),
+            checked,
+            served,
+            source.label + (" [TLS verification OFF]" if source.insecure_tls else ""),
+        )
+    console.print(table)
+
+
+@sources_app.command("test")
+def sources_test(
+    ctx: typer.Context,
+    name: str,
+    file: Annotated[Path | None, typer.Option("--file", help="Read a saved page instead of fetching.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per item.")] = False,
+) -> None:
+    """Fetch a source (or read a saved page) and print what would be extracted and classified."""
+    from monitor.sourcetest import try_source
+
+    obj: Context = ctx.obj
+    report = try_source(obj.source(name), obj.settings(), file)
+    print_report(report, as_json)
+    if report.summary.outcome in ("blocked", "error", "rot"):
+        raise typer.Exit(1)
+
+
+@deliveries_app.callback()
+def deliveries_list(ctx: typer.Context) -> None:
+    """List pending and given-up deliveries."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from monitor.app import open_store
+    from monitor.store.queries import deliveries
+
+    database = open_store(ctx.obj.settings())
+    with database.sessions() as session:
+        rows = deliveries(session)
+    table = Table(title="Deliveries not yet sent")
+    for column in ("id", "status", "subscription", "channel", "attempts", "next attempt", "title", "last error"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        title = (
+            row.change.title if row.change else f"[ops] {row.incident.subject_kind} {row.incident.subject} {row.event}"
+        )
+        table.add_row(
+            str(row.id),
+            row.status,
+            row.subscription,
+            row.channel,
+            str(row.attempts),
+            row.next_attempt_at.isoformat(timespec="seconds"),
+            title,
+            row.last_error or "",
+        )
+    console.print(table)
+
+
+@deliveries_app.command("retry")
+def deliveries_retry(ctx: typer.Context) -> None:
+    """Send every pending delivery now, without waiting for its back-off."""
+    from monitor.app import open_store, running_pipeline
+
+    settings: Settings = ctx.obj.settings()
+    database = open_store(settings)
+
+    async def main_async() -> Any:
+        async with running_pipeline(settings, database=database) as pipeline:
+            return await pipeline.dispatcher.dispatch_due(force=True)
+
+    report = asyncio.run(main_async())
+    console.print(f"sent: {report.sent}, failed: {report.failed}, given up: {report.dead}")
+    for error in report.errors:
+        errors.print(f"[yellow]delivery failed:[/] {error}", highlight=False)
+    if report.failed or report.dead:
+        raise typer.Exit(1)
+
+
+@notify_app.command("test")
+def notify_test(ctx: typer.Context, channel: str) -> None:
+    """Send a sample alert through CHANNEL and report each service's result."""
+
+    from monitor.alert.render import AlertNotice, render
+    from monitor.alert.send import AppriseSender
+
+    settings: Settings = ctx.obj.settings()
+    if channel not in settings.channels:
+        errors.print(f"[red]error:[/] no channel '{channel}' (known: {', '.join(sorted(settings.channels)) or 'none'})")
+        raise typer.Exit(2)
+    sample = AlertNotice(
+        title="【测试 test】国家药监局药审中心关于发布《体内基因治疗产品药学研究与评价技术指导原则（试行）》的通告",
+        url="https://www.cde.org.cn/",
+        agency="CDE",
+        region="CN",
+        published=dt.date.today(),
+        doc_type="guideline",
+        deadline=None,
+        terms=("基因治疗",),
+        topics=("gene_therapy",),
+        gloss="A test alert from cgt-monitor: if you read this, the channel works.",
+    )
+    result = asyncio.run(
+        AppriseSender().send(channel, settings.channels[channel], lambda fmt, limit: render([sample], fmt, limit=limit))
+    )
+    for target in result.targets:
+        mark = "[green]ok[/]" if target.ok else "[red]failed[/]"
+        console.print(f"{mark}  {target.target}  {'' if target.ok else target.detail}", highlight=False)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@config_app.command("show")
+def config_show(ctx: typer.Context) -> None:
+    """The effective deployment settings, secrets masked."""
+    from monitor.config.settings import mask_url
+
+    settings: Settings = ctx.obj.settings()
+    data = settings.model_dump(mode="json")
+    data["database_url"] = mask_url(settings.database_url or settings.resolved_database_url())
+    data["data_dir"] = str(settings.state_dir())
+    for name, channel in settings.channels.items():
+        data["channels"][name]["urls"] = channel.masked_urls()
+    print(json.dumps(data, ensure_ascii=False, indent=2))
