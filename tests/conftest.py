@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from monitor.app import Database, running_pipeline
 from monitor.config.settings import Channel, FetchSettings, Settings, Subscription
 from monitor.config.sources import Source, load_sources
 from monitor.localsite import LocalSite, Page
 from monitor.mailsink import MailSink, free_port
+from monitor.pipeline import Pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 SITES = ROOT / "tests" / "fixtures" / "sites"
@@ -64,6 +68,21 @@ def settings_for(tmp_path: Path):
         )
 
     return make
+
+
+def in_pipeline(settings: Settings, database: Database | None, action: Callable[[Pipeline], Awaitable[Any]]) -> Any:
+    """`action(pipeline)` on a fresh pipeline over `database`: what one start of the process would do."""
+
+    async def go() -> Any:
+        async with running_pipeline(settings, database=database) as pipeline:
+            return await action(pipeline)
+
+    return asyncio.run(go())
+
+
+def hook_url(receiver: LocalSite, path: str = "/hook") -> str:
+    """An apprise JSON webhook URL pointing at a local receiver."""
+    return f"json://127.0.0.1:{receiver.base_url.rsplit(':', 1)[1]}{path}"
 
 
 def serve(site: LocalSite, source: Source, body: bytes, **page: object) -> None:

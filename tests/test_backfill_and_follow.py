@@ -1,12 +1,11 @@
-import asyncio
 import json
 
 from sqlalchemy import func, select
 
-from monitor.app import open_store, running_pipeline
+from monitor.app import open_store
 from monitor.localsite import Page
 from monitor.store.models import Change, Notice
-from tests.conftest import local_source, run_cli, serve, site_page
+from tests.conftest import in_pipeline, local_source, run_cli, serve, site_page
 from tests.pdfs import text_pdf
 from tests.test_crash_recovery import deployment
 
@@ -54,11 +53,7 @@ def test_follow_fetches_detail_body_date_and_attachments(site, inbox, settings_f
     source = local_source(site, "nmpa-ggtg", follow=True)
     serve(site, source, site_page("nmpa-ggtg.html"))
 
-    async def cycle():
-        async with running_pipeline(settings, database=database) as pipeline:
-            return await pipeline.run_once([source])
-
-    asyncio.run(cycle())
+    in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
     assert not [r for r in site.requests if "/xxgk/ggtg/a/" in r.path]  # no detail fetches for a baseline
     # an ambiguous title: only the detail page says it is about CAR-T
     row = (
@@ -73,7 +68,7 @@ def test_follow_fetches_detail_body_date_and_attachments(site, inbox, settings_f
         Page(text_pdf(["Annex: quality requirements for AAV vectors"]), content_type="application/pdf"),
     )
     site.set("/xxgk/ggtg/a/note.docx", Page(b"PK\x03\x04 docx", content_type="application/octet-stream"))
-    _, dispatch = asyncio.run(cycle())
+    _, dispatch = in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
 
     assert dispatch.sent == 1
     with database.sessions() as session:
@@ -96,9 +91,5 @@ def test_a_json_api_answering_with_the_challenge_page_is_blocked(site, settings_
     source = local_source(site, "cde-guidelines")
     serve(site, source, site_page("nmpa-412-challenge.html"), status=202)
 
-    async def cycle():
-        async with running_pipeline(settings) as pipeline:
-            return await pipeline.check(source)
-
-    report = asyncio.run(cycle())
+    report = in_pipeline(settings, None, lambda pipeline: pipeline.check(source))
     assert report.summary.outcome == "blocked"

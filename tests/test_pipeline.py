@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from monitor.app import open_store, running_pipeline
 from monitor.store.models import Change, Delivery, Notice, Run, SourceState
-from tests.conftest import local_source, serve, site_page
+from tests.conftest import in_pipeline, local_source, serve, site_page
 
 NEW_ROW = (
     '<li>\n<a href="../../xxgk/ggtg/ypggtg/ypqtggtg/20260923101512123.html" target="_blank" '
@@ -24,11 +24,7 @@ def next_day(page: bytes) -> bytes:
 
 
 def cycle(settings, sources, database=None):
-    async def go():
-        async with running_pipeline(settings, database=database) as pipeline:
-            return await pipeline.run_once(sources)
-
-    return asyncio.run(go())
+    return in_pipeline(settings, database, lambda pipeline: pipeline.run_once(sources))
 
 
 def test_baseline_then_relevant_new_notice_is_emailed_once(site, inbox, settings_for):
@@ -152,12 +148,8 @@ def test_a_dead_channel_keeps_the_alert_pending_until_it_recovers(site, inbox, s
 
     recovered = settings_for(inbox.apprise_url())
 
-    async def retry():
-        async with running_pipeline(recovered, database=database) as pipeline:
-            return await pipeline.dispatcher.dispatch_due(force=True)
-
-    assert asyncio.run(retry()).sent == 1
-    assert asyncio.run(retry()).sent == 0
+    assert in_pipeline(recovered, database, lambda pipeline: pipeline.dispatcher.dispatch_due(force=True)).sent == 1
+    assert in_pipeline(recovered, database, lambda pipeline: pipeline.dispatcher.dispatch_due(force=True)).sent == 0
     assert len(inbox.mails) == 1
     with database.sessions() as session:
         assert session.scalar(select(Run.outcome).order_by(Run.id.desc()).limit(1)) in ("ok", "not_modified")

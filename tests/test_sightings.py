@@ -1,12 +1,10 @@
 """One document reposted by several agencies is one notice with several sightings: one alert, all links."""
 
-import asyncio
-
 from sqlalchemy import select
 
-from monitor.app import open_store, running_pipeline
+from monitor.app import open_store
 from monitor.store.models import Change, Notice
-from tests.conftest import local_source, serve, site_page
+from tests.conftest import in_pipeline, local_source, serve, site_page
 
 DOC = "《细胞治疗产品生产质量管理指南（试行）》"
 
@@ -29,11 +27,7 @@ def test_a_repost_on_another_source_is_a_sighting_not_a_second_alert(site, inbox
     serve(site, nmpa, nmpa_page())
     serve(site, shanghai, shanghai_page(old_row))
 
-    async def cycle(sources):
-        async with running_pipeline(settings, database=database) as pipeline:
-            return await pipeline.run_once(sources)
-
-    asyncio.run(cycle([nmpa, shanghai]))  # baselines
+    in_pipeline(settings, database, lambda pipeline: pipeline.run_once([nmpa, shanghai]))  # baselines
     nmpa_row = (
         f'<li><a href="../../xxgk/ggtg/a/20260923101512777.html" title="国家药监局关于发布{DOC}的通告">…</a>'
         "<span>(2026-09-23)</span></li>"
@@ -44,8 +38,8 @@ def test_a_repost_on_another_source_is_a_sighting_not_a_second_alert(site, inbox
     )
     serve(site, nmpa, nmpa_page(nmpa_row))
     serve(site, shanghai, shanghai_page(sh_row + old_row))
-    asyncio.run(cycle([nmpa]))
-    reports, _ = asyncio.run(cycle([shanghai]))
+    in_pipeline(settings, database, lambda pipeline: pipeline.run_once([nmpa]))
+    reports, _ = in_pipeline(settings, database, lambda pipeline: pipeline.run_once([shanghai]))
     assert reports[0].summary.new == 1 and reports[0].summary.deliveries == 0
     assert len(inbox.mails) == 1
 
@@ -72,11 +66,7 @@ def test_sightings_found_before_the_alert_goes_out_are_listed_in_it(site, inbox,
         ),
     )
 
-    async def run(factory):
-        async with running_pipeline(settings, database=database) as pipeline:
-            return await factory(pipeline)
-
-    asyncio.run(run(lambda p: p.run_once([nmpa, shanghai])))
+    in_pipeline(settings, database, lambda p: p.run_once([nmpa, shanghai]))
     serve(
         site,
         nmpa,
@@ -91,8 +81,8 @@ def test_sightings_found_before_the_alert_goes_out_are_listed_in_it(site, inbox,
             f'<li><a href="./20260924/fedcba9876543210fedcba9876543210.html" title="转发国家药监局关于发布{DOC}的通知">…</a><span>2026-09-24</span></li>'
         ),
     )
-    asyncio.run(run(lambda p: p.run_once([nmpa, shanghai])))
-    asyncio.run(run(lambda p: p.dispatcher.dispatch_due(force=True)))
+    in_pipeline(settings, database, lambda p: p.run_once([nmpa, shanghai]))
+    in_pipeline(settings, database, lambda p: p.dispatcher.dispatch_due(force=True))
     (mail,) = inbox.mails
     html = mail.part("html") or ""
     # whichever source's check landed first is the notice; the other is listed as a sighting
@@ -115,11 +105,9 @@ def test_a_repost_of_a_document_nobody_was_alerted_of_is_alerted(site, inbox, se
         ),
     )
 
-    async def cycle(sources):
-        async with running_pipeline(settings, database=database) as pipeline:
-            return await pipeline.run_once(sources)
-
-    asyncio.run(cycle([nmpa, shanghai]))  # baselines: the Shanghai repost is stored, alerted to nobody
+    in_pipeline(
+        settings, database, lambda pipeline: pipeline.run_once([nmpa, shanghai])
+    )  # baselines: the Shanghai repost is stored, alerted to nobody
     serve(
         site,
         nmpa,
@@ -127,6 +115,6 @@ def test_a_repost_of_a_document_nobody_was_alerted_of_is_alerted(site, inbox, se
             f'<li><a href="../../xxgk/ggtg/a/20260923101512777.html" title="国家药监局关于发布{DOC}的通告">…</a><span>(2026-09-23)</span></li>'
         ),
     )
-    reports, dispatch = asyncio.run(cycle([nmpa]))
+    reports, dispatch = in_pipeline(settings, database, lambda pipeline: pipeline.run_once([nmpa]))
     assert reports[0].summary.deliveries == 1 and dispatch.sent == 1
     assert "细胞治疗产品生产质量管理指南" in inbox.mails[0].subject

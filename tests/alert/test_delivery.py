@@ -1,17 +1,16 @@
 """Delivery through real receivers on 127.0.0.1: a webhook that fails then recovers, e-mail, ops alerts."""
 
-import asyncio
 import datetime as dt
 import json
 import os
 
 from sqlalchemy import select
 
-from monitor.app import open_store, running_pipeline
+from monitor.app import open_store
 from monitor.config.settings import Channel, FetchSettings, OpsSettings, Settings, Subscription
 from monitor.localsite import LocalSite, Page
 from monitor.store.models import Delivery, Incident
-from tests.conftest import local_source, serve, site_page
+from tests.conftest import hook_url, in_pipeline, local_source, serve, site_page
 from tests.test_pipeline import next_day
 
 
@@ -52,23 +51,19 @@ def test_a_flaky_webhook_gets_every_alert_exactly_once(tmp_path, site):
         flaky = Flaky(receiver, failures=2)
         settings = make_settings(
             tmp_path,
-            {"hook": Channel(urls=[f"json://127.0.0.1:{receiver.base_url.rsplit(':', 1)[1]}/hook"])},
+            {"hook": Channel(urls=[hook_url(receiver)])},
             [Subscription(name="ra", channels=["hook"])],
         )
         database = open_store(settings)
         source = local_source(site, "nmpa-ggtg")
         serve(site, source, site_page("nmpa-ggtg.html"))
 
-        async def run(coroutine_factory):
-            async with running_pipeline(settings, database=database) as pipeline:
-                return await coroutine_factory(pipeline)
-
-        asyncio.run(run(lambda p: p.run_once([source])))
+        in_pipeline(settings, database, lambda p: p.run_once([source]))
         serve(site, source, next_day(site_page("nmpa-ggtg.html")))
-        asyncio.run(run(lambda p: p.run_once([source])))  # attempt 1 fails
+        in_pipeline(settings, database, lambda p: p.run_once([source]))  # attempt 1 fails
         for _ in range(5):
             flaky.update()
-            asyncio.run(run(lambda p: p.dispatcher.dispatch_due(force=True)))
+            in_pipeline(settings, database, lambda p: p.dispatcher.dispatch_due(force=True))
         posts = hook_bodies(receiver)
         assert len(posts) == 3  # two refused, then one accepted, then nothing more to send
         # every attempt carries the same idempotency key: a receiver can drop a repeat
@@ -83,7 +78,7 @@ def test_a_flaky_webhook_gets_every_alert_exactly_once(tmp_path, site):
 def test_partial_success_retries_only_the_service_that_failed(tmp_path, site, inbox):
     with LocalSite() as receiver:
         flaky = Flaky(receiver, failures=1)
-        hook = f"json://127.0.0.1:{receiver.base_url.rsplit(':', 1)[1]}/hook"
+        hook = hook_url(receiver)
         settings = make_settings(
             tmp_path, {"both": Channel(urls=[inbox.apprise_url(), hook])}, [Subscription(name="ra", channels=["both"])]
         )
@@ -91,20 +86,12 @@ def test_partial_success_retries_only_the_service_that_failed(tmp_path, site, in
         source = local_source(site, "nmpa-ggtg")
         serve(site, source, site_page("nmpa-ggtg.html"))
 
-        async def cycle():
-            async with running_pipeline(settings, database=database) as pipeline:
-                return await pipeline.run_once([source])
-
-        async def retry():
-            async with running_pipeline(settings, database=database) as pipeline:
-                return await pipeline.dispatcher.dispatch_due(force=True)
-
-        asyncio.run(cycle())
+        in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
         serve(site, source, next_day(site_page("nmpa-ggtg.html")))
-        _, first = asyncio.run(cycle())
+        _, first = in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
         assert first.failed == 1 and len(inbox.mails) == 1
         flaky.update()
-        assert asyncio.run(retry()).sent == 1
+        assert in_pipeline(settings, database, lambda pipeline: pipeline.dispatcher.dispatch_due(force=True)).sent == 1
         assert len(inbox.mails) == 1  # the e-mail service already had it
         assert len(hook_bodies(receiver)) == 2
 
@@ -119,21 +106,17 @@ def test_a_broken_source_alerts_ops_once_and_once_on_recovery(tmp_path, site, in
     database = open_store(settings)
     source = local_source(site, "nmpa-ggtg")
 
-    async def cycle():
-        async with running_pipeline(settings, database=database) as pipeline:
-            return await pipeline.run_once([source])
-
     serve(site, source, site_page("nmpa-ggtg.html"))
-    asyncio.run(cycle())
+    in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
     serve(site, source, site_page("nmpa-412-challenge.html"), status=412)
     for _ in range(4):
-        asyncio.run(cycle())
+        in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
     subjects = [m.subject for m in inbox.mails]
     assert subjects == ["[cgt-monitor ops] source 'nmpa-ggtg' is failing"]
     assert "412" in (inbox.mails[0].part("plain") or inbox.mails[0].part("html") or "")
     serve(site, source, site_page("nmpa-ggtg.html"))
-    asyncio.run(cycle())
-    asyncio.run(cycle())
+    in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
+    in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
     assert [m.subject for m in inbox.mails][1:] == ["[cgt-monitor ops] source 'nmpa-ggtg' recovered"]
     with database.sessions() as session:
         (incident,) = session.scalars(select(Incident)).all()
@@ -151,26 +134,18 @@ def test_a_failing_channel_alerts_ops_through_another_channel(tmp_path, site, in
     database = open_store(settings)
     source = local_source(site, "nmpa-ggtg")
 
-    async def run(factory):
-        async with running_pipeline(settings, database=database) as pipeline:
-            return await factory(pipeline)
-
     serve(site, source, site_page("nmpa-ggtg.html"))
-    asyncio.run(run(lambda p: p.run_once([source])))
+    in_pipeline(settings, database, lambda p: p.run_once([source]))
     serve(site, source, next_day(site_page("nmpa-ggtg.html")))
-    asyncio.run(run(lambda p: p.run_once([source])))
+    in_pipeline(settings, database, lambda p: p.run_once([source]))
     for _ in range(3):
-        asyncio.run(run(lambda p: p.dispatcher.dispatch_due(force=True)))
+        in_pipeline(settings, database, lambda p: p.dispatcher.dispatch_due(force=True))
     assert [m.subject for m in inbox.mails] == ["[cgt-monitor ops] channel 'team' is failing"]
 
     fixed = settings.model_copy(update={"channels": {**settings.channels, "team": Channel(urls=[inbox.apprise_url()])}})
 
-    async def recover():
-        async with running_pipeline(fixed, database=database) as pipeline:
-            await pipeline.dispatcher.dispatch_due(force=True)
-            return await pipeline.dispatcher.dispatch_due(force=True)
-
-    asyncio.run(recover())
+    for _ in range(2):
+        in_pipeline(fixed, database, lambda p: p.dispatcher.dispatch_due(force=True))
     subjects = [m.subject for m in inbox.mails]
     assert subjects.count("[cgt-monitor ops] channel 'team' recovered") == 1
     assert sum("体内基因治疗产品" in s for s in subjects) == 1
@@ -186,18 +161,14 @@ def test_alerts_older_than_the_give_up_age_are_dead_and_reported(tmp_path, site,
     database = open_store(settings)
     source = local_source(site, "nmpa-ggtg")
 
-    async def run(factory):
-        async with running_pipeline(settings, database=database) as pipeline:
-            return await factory(pipeline)
-
     serve(site, source, site_page("nmpa-ggtg.html"))
-    asyncio.run(run(lambda p: p.run_once([source])))
+    in_pipeline(settings, database, lambda p: p.run_once([source]))
     serve(site, source, next_day(site_page("nmpa-ggtg.html")))
-    asyncio.run(run(lambda p: p.run_once([source])))
+    in_pipeline(settings, database, lambda p: p.run_once([source]))
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=settings.delivery.give_up_after_h + 1)
-    report = asyncio.run(run(lambda p: p.dispatcher.dispatch_due(now=later, force=True)))
+    report = in_pipeline(settings, database, lambda p: p.dispatcher.dispatch_due(now=later, force=True))
     assert report.dead == 1
-    asyncio.run(run(lambda p: p.dispatcher.dispatch_due(now=later, force=True)))
+    in_pipeline(settings, database, lambda p: p.dispatcher.dispatch_due(now=later, force=True))
     assert [m.subject for m in inbox.mails] == ["[cgt-monitor ops] channel 'team' is failing"]
 
 
@@ -211,7 +182,7 @@ def test_two_dispatchers_at_once_send_each_alert_once(tmp_path, site):
 
     with LocalSite() as receiver:
         receiver.set("/hook", Page(b'{"ok":true}', content_type="application/json", etag=False, delay_s=1.0))
-        hook = f"json://127.0.0.1:{receiver.base_url.rsplit(':', 1)[1]}/hook"
+        hook = hook_url(receiver)
         env = deployment(tmp_path, site, hook)
         site.set("/xxgk/ggtg/index.html", Page(site_page("nmpa-ggtg.html")))
         subprocess.run(

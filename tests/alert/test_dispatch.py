@@ -1,11 +1,10 @@
-import asyncio
 import datetime as dt
 
 from sqlalchemy import select
 
-from monitor.app import open_store, running_pipeline
+from monitor.app import open_store
 from monitor.store.models import Delivery
-from tests.conftest import local_source, serve, site_page
+from tests.conftest import in_pipeline, local_source, serve, site_page
 from tests.test_pipeline import next_day
 
 EXTRA = '<li><a href="./x/20260923120000001.html" title="人源干细胞产品非临床研究技术指导原则">…</a><span>(2026-09-23)</span></li>'
@@ -17,25 +16,19 @@ def test_a_digest_waits_for_its_time_then_sends_one_message(site, inbox, setting
     source = local_source(site, "nmpa-ggtg")
     serve(site, source, site_page("nmpa-ggtg.html"))
 
-    async def cycle():
-        async with running_pipeline(settings, database=database) as pipeline:
-            return await pipeline.run_once([source])
-
-    asyncio.run(cycle())
+    in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
     marker = "<!-- 信息公开公告通知 -->".encode()
     day2 = next_day(site_page("nmpa-ggtg.html")).replace(marker, marker + EXTRA.encode(), 1)
     serve(site, source, day2)
-    _, report = asyncio.run(cycle())
+    _, report = in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
     assert report.sent == 0 and inbox.mails == []  # not due yet
 
     with database.sessions() as session:
         due = max(row.next_attempt_at for row in session.scalars(select(Delivery)))
 
-    async def at_digest_time():
-        async with running_pipeline(settings, database=database) as pipeline:
-            return await pipeline.dispatcher.dispatch_due(now=due + dt.timedelta(seconds=1))
-
-    report = asyncio.run(at_digest_time())
+    report = in_pipeline(
+        settings, database, lambda pipeline: pipeline.dispatcher.dispatch_due(now=due + dt.timedelta(seconds=1))
+    )
     assert (report.sent, report.messages) == (2, 1)
     (mail,) = inbox.mails
     assert mail.subject.startswith("[cgt-monitor] 2 new notices")

@@ -1,17 +1,16 @@
 """The same schema and the same check on a real PostgreSQL server."""
 
-import asyncio
 import uuid
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from monitor.app import open_store, running_pipeline
+from monitor.app import open_store
 from monitor.config.settings import Channel, FetchSettings, Settings, Subscription
 from monitor.store.db import current_revision
 from monitor.store.models import Change, Delivery
-from tests.conftest import local_source, serve, site_page
+from tests.conftest import in_pipeline, local_source, serve, site_page
 from tests.store.test_db import seeded
 from tests.test_pipeline import next_day
 
@@ -61,14 +60,10 @@ def test_a_full_cycle_on_postgres(pg_database, site, inbox, tmp_path):
     database = open_store(settings)
     source = local_source(site, "nmpa-ggtg")
 
-    async def cycle():
-        async with running_pipeline(settings, database=database) as pipeline:
-            return await pipeline.run_once([source])
-
     serve(site, source, site_page("nmpa-ggtg.html"))
-    asyncio.run(cycle())
+    in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
     serve(site, source, next_day(site_page("nmpa-ggtg.html")))
-    _, dispatch = asyncio.run(cycle())
+    _, dispatch = in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
     assert dispatch.sent == 1 and len(inbox.mails) == 1
     with database.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Change)) == 2
