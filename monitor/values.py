@@ -106,7 +106,3 @@ class Diff:
     unchanged: tuple[Item, ...] = ()
     baseline: bool = False  # first sight of the source: stored, never alerted
     rot: bool = False  # zero items where there were many: a health problem, not "all gone"
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.new or self.changed or self.gone)

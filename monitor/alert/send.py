@@ -41,10 +41,6 @@ def profile(channel: Channel, url: str) -> tuple[Format, int | None]:
     return (channel.format or fmt), limit
 
 
-def is_chat(url: str) -> bool:
-    return not url.lower().startswith(("mailto", "mailtos"))
-
-
 @dataclass(frozen=True)
 class TargetResult:
     index: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,3 @@ def raise_validation(exc: ValidationError, path: Path, text: str, table: str, in
     elif first["type"] == "extra_forbidden":
         message = "unknown field (check the spelling)"
     raise ConfigError(path, f"field '{field}': {message}", line=line, where=label) from None
-
-
-def as_mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}

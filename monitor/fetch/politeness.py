@@ -38,9 +38,6 @@ class HostGate:
         state.limit = 1
         state.floor_s = max(state.floor_s, min_spacing_s)
 
-    def serialised(self, host: str) -> bool:
-        return host in self._hosts and self._hosts[host].limit == 1 and self._hosts[host].floor_s > 0
-
     @asynccontextmanager
     async def slot(self, host: str, min_delay_s: float | None = None, spaced: bool = True) -> AsyncIterator[None]:
         """A turn at the host. `spaced=False` is for the follow-up a challenge answer asks for at once (its
