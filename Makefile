@@ -5,9 +5,14 @@ BIN := $(VENV)/bin
 
 .PHONY: setup demo test lint bench clean
 
+# the daemon and the demo's own SMTP server; the test and lint tools come only with `make test`
 $(BIN)/cgt-monitor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[demo]"
+	@touch $@
+
+$(VENV)/.dev: $(BIN)/cgt-monitor
 	$(BIN)/pip install --quiet -e ".[dev]"
 	@touch $@
 
@@ -16,11 +21,11 @@ setup: $(BIN)/cgt-monitor
 demo: setup
 	$(BIN)/cgt-monitor demo
 
-lint: setup
+lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: setup lint
+test: $(VENV)/.dev lint
 	$(BIN)/pytest -q
 
 bench: setup

@@ -2,7 +2,7 @@
 
     python bench/browser.py [--fetches 10]
 
-The recorded NMPA list page (tests/fixtures/sites/nmpa-ggtg.html) is served by a separate process twice on
+The recorded NMPA list page (monitor/demo/pages/recorded/nmpa-ggtg.html) is served by a separate process twice on
 127.0.0.1: plainly, and behind the imitation JS cookie challenge (monitor/challengesite.py). Measured here:
 
 - plain: httpx fetches of the unguarded page;
@@ -35,13 +35,13 @@ from monitor.fetch import BrowserFetcher, BrowserRequest, HttpFetcher, RequestOp
 from monitor.fetch.browser import browser_unavailable
 from monitor.values import FetchOutcome
 
-PAGE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "sites" / "nmpa-ggtg.html"
+PAGE = Path(__file__).resolve().parents[1] / "monitor" / "demo" / "pages" / "recorded" / "nmpa-ggtg.html"
 LIST = "/xxgk/ggtg/index.html"
 
 
 def serve(urls: multiprocessing.Queue, stop: multiprocessing.Event) -> None:
-    from monitor.challengesite import ChallengeSite
-    from monitor.localsite import LocalSite, Page
+    from monitor.testing.challengesite import ChallengeSite
+    from monitor.testing.localsite import LocalSite, Page
 
     body = PAGE.read_bytes()
     with LocalSite() as plain, ChallengeSite(uses=10_000) as guarded:

@@ -49,7 +49,7 @@ def page(index: int, rows: int, day: int) -> bytes:
 
 
 def serve(port_queue: multiprocessing.Queue, day_queue: multiprocessing.Queue, sources: int, rows: int) -> None:
-    from monitor.localsite import LocalSite, Page
+    from monitor.testing.localsite import LocalSite, Page
 
     site = LocalSite().start()
     port_queue.put(site.base_url)

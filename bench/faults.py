@@ -32,8 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from monitor.localsite import LocalSite, Page  # noqa: E402
-from monitor.mailsink import MailSink  # noqa: E402
+from monitor.testing.localsite import LocalSite, Page  # noqa: E402
+from monitor.testing.mailsink import MailSink  # noqa: E402
 
 
 def page(rows: list[tuple[str, str]]) -> bytes:

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alert.dispatch import Dispatcher
 from monitor.alert.send import AppriseSender, Sender
+from monitor.check.pipeline import Pipeline
 from monitor.classify import default_classifier
 from monitor.config.settings import Settings
 from monitor.fetch import BrowserFetcher, HttpFetcher
-from monitor.pipeline import Pipeline
 from monitor.store.db import open_database, session_factory, upgrade_database
 
 

@@ -12,8 +12,8 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from monitor.check.pipeline import Pipeline
 from monitor.config.sources import Source
-from monitor.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 

@@ -1,44 +1,20 @@
-"""Shared fixtures: a real HTTP server and a real SMTP server on 127.0.0.1, recorded pages, settings."""
+"""Fixtures: a real HTTP server, a real SMTP server and a real PostgreSQL server on 127.0.0.1; settings."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from monitor.app import Database, running_pipeline
-from monitor.config.settings import Channel, FetchSettings, Settings, Subscription
-from monitor.config.sources import Source, load_sources
-from monitor.localsite import LocalSite, Page
-from monitor.mailsink import MailSink, free_port
-from monitor.pipeline import Pipeline
-
-ROOT = Path(__file__).resolve().parents[1]
-SITES = ROOT / "tests" / "fixtures" / "sites"
-
-
-def site_page(name: str) -> bytes:
-    return (SITES / name).read_bytes()
-
-
-def catalogue() -> dict[str, Source]:
-    return {source.name: source for source in load_sources(ROOT / "sources.toml")}
-
-
-def local_source(site: LocalSite, name: str, path: str | None = None, **changes: object) -> Source:
-    """A catalogue source pointed at the local site, same selectors; `path` defaults to the real URL's path."""
-    real = catalogue()[name]
-    path = path or "/" + real.url.split("/", 3)[3]
-    return real.model_copy(update={"url": site.url(path), **changes})
+from monitor.config.settings import Channel, Settings, Subscription
+from monitor.testing.localsite import LocalSite
+from monitor.testing.mailsink import MailSink, free_port
+from tests.helpers import quick_fetch
 
 
 @pytest.fixture
@@ -62,31 +38,12 @@ def settings_for(tmp_path: Path):
         subs = [Subscription(name="ra", channels=["mail"], **subscription)] if mail_url else []
         return Settings(
             data_dir=tmp_path,
-            fetch=FetchSettings(per_host_min_delay_s=0.0, retries=0, timeout_s=5),
+            fetch=quick_fetch(),
             channels=channels,
             subscription=subs,
         )
 
     return make
-
-
-def in_pipeline(settings: Settings, database: Database | None, action: Callable[[Pipeline], Awaitable[Any]]) -> Any:
-    """`action(pipeline)` on a fresh pipeline over `database`: what one start of the process would do."""
-
-    async def go() -> Any:
-        async with running_pipeline(settings, database=database) as pipeline:
-            return await action(pipeline)
-
-    return asyncio.run(go())
-
-
-def hook_url(receiver: LocalSite, path: str = "/hook") -> str:
-    """An apprise JSON webhook URL pointing at a local receiver."""
-    return f"json://127.0.0.1:{receiver.base_url.rsplit(':', 1)[1]}{path}"
-
-
-def serve(site: LocalSite, source: Source, body: bytes, **page: object) -> None:
-    site.set("/" + source.url.split("/", 3)[3].split("?")[0], Page(body, **page))  # type: ignore[arg-type]
 
 
 # --- PostgreSQL: a real server, from .ci/run (CGT_MONITOR_TEST_PG_URL) or started here when installed ---
@@ -142,27 +99,3 @@ def postgres_url() -> Iterator[str]:
     yield url
     subprocess.run(stop, capture_output=True)
     shutil.rmtree(scratch, ignore_errors=True)
-
-
-def run_cli(
-    *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """The real console entry point in a child process, as a user would run it."""
-    return subprocess.run(
-        [sys.executable, "-m", "monitor", *args],
-        capture_output=True,
-        text=True,
-        input=input,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-        timeout=timeout,
-        cwd=ROOT,
-    )
-
-
-def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()

@@ -1,31 +1,11 @@
 """Kill the real process at each step of a check; restart it; count what the real SMTP server received."""
 
 import signal
-from pathlib import Path
 
 import pytest
 
-from monitor.localsite import LocalSite, Page
-from tests.conftest import ROOT, run_cli, site_page
-from tests.test_pipeline import next_day
-
-
-def deployment(tmp_path: Path, site: LocalSite, mail_url: str) -> dict[str, str]:
-    catalogue = (ROOT / "sources.toml").read_text(encoding="utf-8")
-    start = catalogue.index('[[source]]\nname = "nmpa-ggtg"')
-    end = catalogue.index("[[source]]", start + 10)
-    entry = catalogue[start:end].replace("https://www.nmpa.gov.cn", site.base_url)
-    (tmp_path / "sources.toml").write_text(entry, encoding="utf-8")
-    (tmp_path / "cgt-monitor.toml").write_text(
-        f'data_dir = "{tmp_path}"\n[fetch]\nper_host_min_delay_s = 0.0\nretries = 0\n'
-        f'[channels.mail]\nurl = "{mail_url}"\n'
-        '[[subscription]]\nname = "ra"\nchannels = ["mail"]\n',
-        encoding="utf-8",
-    )
-    return {
-        "CGT_MONITOR_SOURCES": str(tmp_path / "sources.toml"),
-        "CGT_MONITOR_CONFIG": str(tmp_path / "cgt-monitor.toml"),
-    }
+from monitor.testing.localsite import Page
+from tests.helpers import deployment, next_day, run_cli, site_page
 
 
 @pytest.fixture

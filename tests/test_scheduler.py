@@ -7,10 +7,9 @@ import sys
 from sqlalchemy import create_engine, text
 
 from monitor.config.settings import Settings
-from monitor.localsite import Page
 from monitor.scheduler import Daemon
-from tests.conftest import ROOT, catalogue, site_page, wait_for
-from tests.test_crash_recovery import deployment
+from monitor.testing.localsite import Page
+from tests.helpers import ROOT, catalogue, deployment, site_page, wait_for
 
 
 class _Pipeline:

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from monitor.app import open_store
 from monitor.store.models import Change, Notice
-from tests.conftest import in_pipeline, local_source, serve, site_page
+from tests.helpers import in_pipeline, local_source, serve, site_page
 
 DOC = "《细胞治疗产品生产质量管理指南（试行）》"
 

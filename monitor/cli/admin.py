@@ -94,7 +94,7 @@ def sources_test(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per item.")] = False,
 ) -> None:
     """Fetch a source (or read a saved page) and print what would be extracted and classified."""
-    from monitor.sourcetest import try_source
+    from monitor.check.trial import try_source
 
     obj: Context = ctx.obj
     report = try_source(obj.source(name), obj.settings(), file)

@@ -79,7 +79,7 @@ def backfill(
 ) -> None:
     """Read older pages of a source into the store (politely, one host at a time); alerts nothing old."""
     from monitor.app import running_pipeline
-    from monitor.paging import NoPaging, page_request
+    from monitor.check.paging import NoPaging, page_request
 
     obj: Context = ctx.obj
     settings, source = obj.settings(), obj.source(name)

@@ -65,7 +65,7 @@ def show_log(
         for row in rows:
             writer.writerow({**row, "terms": ";".join(row["terms"])})
     else:
-        from monitor.present import change_log_table
+        from monitor.cli.tables import change_log_table
 
         console.print(change_log_table(rows, "Detected changes"))
 

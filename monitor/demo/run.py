@@ -25,14 +25,14 @@ from rich.panel import Panel
 from rich.table import Table
 
 from monitor.app import open_store, running_pipeline
-from monitor.challengesite import ChallengeSite
+from monitor.cli.tables import change_log_table
 from monitor.config.settings import BrowserSettings, Channel, FetchSettings, Settings, Subscription
 from monitor.config.sources import Source, bundled_catalogue, load_sources
 from monitor.fetch.browser import browser_unavailable
-from monitor.localsite import LocalSite, Page
-from monitor.mailsink import MailSink
-from monitor.present import change_log_table
 from monitor.store.queries import LogFilter, change_log
+from monitor.testing.challengesite import ChallengeSite
+from monitor.testing.localsite import LocalSite, Page
+from monitor.testing.mailsink import MailSink
 
 DEMO_SOURCES = ("nmpa-ggtg", "cde-guidelines", "govcn-zhengce", "gdmpa-tzgg")
 CHALLENGED = "nmpa-ggtg"  # fetch = "auto" in the catalogue: served behind the imitation challenge

@@ -8,10 +8,9 @@ from sqlalchemy import select
 
 from monitor.app import open_store
 from monitor.config.settings import Channel, FetchSettings, OpsSettings, Settings, Subscription
-from monitor.localsite import LocalSite, Page
 from monitor.store.models import Delivery, Incident
-from tests.conftest import hook_url, in_pipeline, local_source, serve, site_page
-from tests.test_pipeline import next_day
+from monitor.testing.localsite import LocalSite, Page
+from tests.helpers import hook_url, in_pipeline, local_source, next_day, serve, site_page
 
 
 def hook_bodies(receiver: LocalSite, path: str = "/hook") -> list[dict]:
@@ -177,8 +176,7 @@ def test_two_dispatchers_at_once_send_each_alert_once(tmp_path, site):
     import subprocess
     import sys
 
-    from tests.conftest import ROOT
-    from tests.test_crash_recovery import deployment
+    from tests.helpers import ROOT, deployment
 
     with LocalSite() as receiver:
         receiver.set("/hook", Page(b'{"ok":true}', content_type="application/json", etag=False, delay_s=1.0))

@@ -4,8 +4,7 @@ from sqlalchemy import select
 
 from monitor.app import open_store
 from monitor.store.models import Delivery
-from tests.conftest import in_pipeline, local_source, serve, site_page
-from tests.test_pipeline import next_day
+from tests.helpers import in_pipeline, local_source, next_day, serve, site_page
 
 EXTRA = '<li><a href="./x/20260923120000001.html" title="人源干细胞产品非临床研究技术指导原则">…</a><span>(2026-09-23)</span></li>'
 

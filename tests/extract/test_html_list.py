@@ -4,7 +4,7 @@ import datetime as dt
 
 from monitor.extract import extract_items
 from monitor.values import Fetched, FetchOutcome
-from tests.conftest import catalogue, site_page
+from tests.helpers import catalogue, site_page
 
 
 def fetched_from(name: str, url: str, content_type: str | None = None) -> Fetched:

@@ -6,7 +6,7 @@ import pytest
 from monitor.extract import extract_items
 from monitor.extract.json_api import JsonShapeError
 from monitor.values import Fetched, FetchOutcome
-from tests.conftest import catalogue, site_page
+from tests.helpers import catalogue, site_page
 
 
 def answer(text: str, url: str) -> Fetched:

@@ -11,18 +11,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from monitor.challengesite import ChallengeSite
+from monitor.check.expected import list_probe, wait_selector
+from monitor.check.pipeline import fetch_source
 from monitor.config.settings import BrowserSettings, FetchSettings
-from monitor.expected import list_probe, wait_selector
 from monitor.extract import extract_items
 from monitor.fetch import BrowserFetcher, BrowserRequest, HttpFetcher, RequestOptions
 from monitor.fetch.browser import CHROMIUM_FLAGS, browser_unavailable
 from monitor.fetch.modes import fetch_by_mode
-from monitor.localsite import LocalSite, Page
-from monitor.mailsink import free_port
-from monitor.pipeline import fetch_source
+from monitor.testing.challengesite import ChallengeSite
+from monitor.testing.localsite import LocalSite, Page
+from monitor.testing.mailsink import free_port
 from monitor.values import FetchOutcome
-from tests.conftest import catalogue, site_page, wait_for
+from tests.helpers import catalogue, site_page, wait_for
 
 LIST = "/xxgk/ggtg/index.html"
 ROWS = "div.list ul li"

@@ -3,9 +3,9 @@ import itertools
 
 from monitor.config.settings import FetchSettings
 from monitor.fetch import HttpFetcher, RequestOptions
-from monitor.localsite import Page
+from monitor.testing.localsite import Page
 from monitor.values import FetchOutcome
-from tests.conftest import site_page
+from tests.helpers import site_page
 
 
 def fetch(url, options=None, **settings):

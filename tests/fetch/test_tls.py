@@ -9,7 +9,7 @@ import pytest
 
 from monitor.config.settings import FetchSettings
 from monitor.fetch import HttpFetcher, RequestOptions
-from monitor.localsite import LocalSite, Page
+from monitor.testing.localsite import LocalSite, Page
 from monitor.values import FetchOutcome
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl command not installed")

@@ -1,48 +1,10 @@
-import datetime as dt
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from monitor.store.db import current_revision, open_database, session_factory, upgrade_database
-from monitor.store.models import Change, Delivery, Notice, SourceState
-
-
-def seeded(engine):
-    upgrade_database(engine)
-    sessions = session_factory(engine)
-    now = dt.datetime.now(dt.UTC)
-    with sessions.begin() as session:
-        session.add(
-            SourceState(
-                name="s",
-                agency="NMPA",
-                region="CN",
-                url="https://x",
-                baselined=True,
-                status="ok",
-                consecutive_failures=0,
-                item_count=1,
-            )
-        )
-        session.flush()
-        notice = Notice(source_name="s", key="k", title="t", url="https://x/1", first_seen_at=now, last_seen_at=now)
-        session.add(notice)
-        session.flush()
-        change = Change(notice_id=notice.id, source_name="s", kind="new", detected_at=now, title="t", url="u")
-        session.add(change)
-        session.flush()
-        session.add(
-            Delivery(
-                change_id=change.id,
-                notice_id=notice.id,
-                subscription="ra",
-                channel="mail",
-                created_at=now,
-                next_attempt_at=now,
-            )
-        )
-    return sessions, notice.id, change.id, now
+from monitor.store.db import current_revision, open_database, upgrade_database
+from monitor.store.models import Change, Delivery
+from tests.helpers import seeded
 
 
 def test_sqlite_default_is_wal_and_migrated(tmp_path):

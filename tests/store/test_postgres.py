@@ -10,9 +10,7 @@ from monitor.app import open_store
 from monitor.config.settings import Channel, FetchSettings, Settings, Subscription
 from monitor.store.db import current_revision
 from monitor.store.models import Change, Delivery
-from tests.conftest import in_pipeline, local_source, serve, site_page
-from tests.store.test_db import seeded
-from tests.test_pipeline import next_day
+from tests.helpers import in_pipeline, local_source, next_day, seeded, serve, site_page
 
 pytestmark = pytest.mark.postgres
 

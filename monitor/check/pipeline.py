@@ -15,17 +15,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor import failpoints
 from monitor.alert.dispatch import Dispatcher, DispatchReport
 from monitor.alert.route import route
+from monitor.check.diff import diff_items
+from monitor.check.enrich import Enricher
+from monitor.check.expected import landing_url, list_probe, wait_selector
+from monitor.check.health import watch_source
+from monitor.check.interpret import Problem, interpret
+from monitor.check.paging import page_request
 from monitor.config.settings import Settings
 from monitor.config.sources import Source
-from monitor.diff import diff_items
-from monitor.enrich import Enricher
-from monitor.expected import landing_url, list_probe, wait_selector
 from monitor.fetch import HttpFetcher, RequestOptions
 from monitor.fetch.browser import BrowserFetcher, BrowserRequest
 from monitor.fetch.modes import fetch_by_mode
-from monitor.health import watch_source
-from monitor.interpret import Problem, interpret
-from monitor.paging import page_request
 from monitor.store.checks import (
     CheckSummary,
     Snapshot,

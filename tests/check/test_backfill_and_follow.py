@@ -3,11 +3,10 @@ import json
 from sqlalchemy import func, select
 
 from monitor.app import open_store
-from monitor.localsite import Page
 from monitor.store.models import Change, Notice
-from tests.conftest import in_pipeline, local_source, run_cli, serve, site_page
+from monitor.testing.localsite import Page
+from tests.helpers import deployment, in_pipeline, local_source, run_cli, serve, site_page
 from tests.pdfs import text_pdf
-from tests.test_crash_recovery import deployment
 
 
 def older_page(n: int) -> bytes:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
-from monitor.localsite import LocalSite, Page, SeenRequest
+from monitor.testing.localsite import LocalSite, Page, SeenRequest
 
 SEED_COOKIE = "FSSBBIl1UgzbN7NO"  # set by the server, HttpOnly
 TOKEN_COOKIE = "FSSBBIl1UgzbN7NP"  # computed by the script

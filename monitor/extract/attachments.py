@@ -1,7 +1,7 @@
 """Text of notice attachments (PDF, DOCX, DOC/WPS, OFD), each read in a child process under limits.
 
 Attachments come from third-party sites: a malformed or hostile file may hang or exhaust a parser, so every
-file is read by `python -m monitor.textract FILE` with a CPU, memory and wall-clock cap, and a page cap.
+file is read by `python -m monitor.extract.attachments FILE` with a CPU, memory and wall-clock cap, and a page cap.
 A scanned PDF (pages without a text layer) is reported as such, not crashed on.
 """
 
@@ -109,7 +109,7 @@ def extract_text(path: Path, timeout_s: float = 60.0, cpu_s: int = 30, memory_mb
         return Extracted("", "unsupported", error=f"larger than {MAX_BYTES} bytes")
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "monitor.textract", str(cpu_s), str(memory_mb), str(path)],
+            [sys.executable, "-m", "monitor.extract.attachments", str(cpu_s), str(memory_mb), str(path)],
             capture_output=True,
             timeout=timeout_s,
         )

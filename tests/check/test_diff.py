@@ -1,6 +1,6 @@
 import datetime as dt
 
-from monitor.diff import diff_items
+from monitor.check.diff import diff_items
 from monitor.values import Item
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from monitor.check.expected import list_probe
+from monitor.check.interpret import Problem, interpret
+from monitor.check.pipeline import CheckReport, fetch_source
 from monitor.classify import default_classifier
 from monitor.config.settings import Settings
 from monitor.config.sources import Source
-from monitor.expected import list_probe
 from monitor.fetch import BrowserFetcher, HttpFetcher
 from monitor.fetch.blocked import block_reason
 from monitor.fetch.charset import decode
-from monitor.interpret import Problem, interpret
-from monitor.pipeline import CheckReport, fetch_source
 from monitor.store.checks import CheckSummary
 from monitor.values import Fetched, FetchOutcome
 

@@ -4,10 +4,8 @@ import csv
 import io
 import json
 
-from monitor.localsite import Page
-from tests.conftest import ROOT, SITES, run_cli, site_page
-from tests.test_crash_recovery import deployment
-from tests.test_pipeline import next_day
+from monitor.testing.localsite import Page
+from tests.helpers import ROOT, deployment, fixture_file, next_day, run_cli, site_page
 
 
 def test_classify_reads_lines_and_writes_json_lines():
@@ -39,7 +37,7 @@ def test_validate_accepts_the_shipped_catalogue(tmp_path):
 
 
 def test_sources_test_on_a_saved_page_resolves_against_the_source_url():
-    result = run_cli("sources", "test", "nmpa-ggtg", "--file", str(SITES / "nmpa-ggtg.html"), "--json")
+    result = run_cli("sources", "test", "nmpa-ggtg", "--file", str(fixture_file("nmpa-ggtg.html")), "--json")
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 20
@@ -49,7 +47,7 @@ def test_sources_test_on_a_saved_page_resolves_against_the_source_url():
 
 
 def test_sources_test_reports_a_challenge_page_as_blocked():
-    result = run_cli("sources", "test", "nmpa-ggtg", "--file", str(SITES / "nmpa-412-challenge.html"))
+    result = run_cli("sources", "test", "nmpa-ggtg", "--file", str(fixture_file("nmpa-412-challenge.html")))
     assert result.returncode == 1
     assert "blocked" in result.stderr
 

@@ -9,18 +9,17 @@ import httpx
 import pytest
 
 from monitor.app import open_store, running_pipeline
-from monitor.challengesite import SCRIPT_PATH, SEED_COOKIE, TOKEN_COOKIE, Burst, ChallengeSite, digest
+from monitor.check.expected import list_probe
 from monitor.config.settings import BrowserSettings, FetchSettings
-from monitor.expected import list_probe
 from monitor.fetch import HttpFetcher, RequestOptions
 from monitor.fetch.backoff import HostBackoff
 from monitor.fetch.blocked import block_reason, looks_like_challenge
 from monitor.fetch.browser import browser_unavailable
-from monitor.localsite import LocalSite, Page
 from monitor.store.models import SourceState
+from monitor.testing.challengesite import SCRIPT_PATH, SEED_COOKIE, TOKEN_COOKIE, Burst, ChallengeSite, digest
+from monitor.testing.localsite import LocalSite, Page
 from monitor.values import FetchOutcome
-from tests.conftest import ROOT, catalogue, run_cli, site_page
-from tests.test_pipeline import next_day
+from tests.helpers import ROOT, catalogue, next_day, run_cli, site_page
 
 LIST = "/xxgk/ggtg/index.html"
 

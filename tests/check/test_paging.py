@@ -1,7 +1,7 @@
 import pytest
 
-from monitor.paging import NoPaging, page_request
-from tests.conftest import catalogue
+from monitor.check.paging import NoPaging, page_request
+from tests.helpers import catalogue
 
 
 def test_page_one_is_the_source_itself():

@@ -4,7 +4,7 @@ import zipfile
 import docx
 import pytest
 
-from monitor.textract import extract_text
+from monitor.extract.attachments import extract_text
 from tests.pdfs import scanned_pdf, text_pdf
 
 

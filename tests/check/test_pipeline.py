@@ -7,20 +7,7 @@ from sqlalchemy import func, select
 
 from monitor.app import open_store, running_pipeline
 from monitor.store.models import Change, Delivery, Notice, Run, SourceState
-from tests.conftest import in_pipeline, local_source, serve, site_page
-
-NEW_ROW = (
-    '<li>\n<a href="../../xxgk/ggtg/ypggtg/ypqtggtg/20260923101512123.html" target="_blank" '
-    'title="国家药监局药审中心关于发布《体内基因治疗产品药学研究与评价技术指导原则（试行）》的通告">…</a>\n'
-    "<span>(2026-09-23)</span>\n</li>\n"
-    '<li>\n<a href="../../xxgk/ggtg/ypggtg/ypqtggtg/20260923093022108.html" target="_blank" '
-    'title="国家药监局关于注销复方甘草片等12个药品注册证书的公告">…</a>\n<span>(2026-09-23)</span>\n</li>\n'
-)
-
-
-def next_day(page: bytes) -> bytes:
-    marker = "<!-- 信息公开公告通知 -->".encode()
-    return page.replace(marker, marker + NEW_ROW.encode(), 1)
+from tests.helpers import in_pipeline, local_source, next_day, serve, site_page
 
 
 def cycle(settings, sources, database=None):

@@ -15,11 +15,11 @@ from urllib.parse import unquote, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from monitor.extract.attachments import extract_text
 from monitor.extract.dates import parse_date
 from monitor.extract.links import is_file_link, resolve
 from monitor.extract.text import clean_text
 from monitor.fetch import HttpFetcher, RequestOptions
-from monitor.textract import extract_text
 from monitor.values import FetchOutcome, Item
 
 log = logging.getLogger(__name__)

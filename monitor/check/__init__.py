@@ -1,0 +1,1 @@
+"""One check of one source, end to end: request, fetch, interpret, diff, enrich, classify, record."""
