@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.alert.dispatch import Dispatcher
 from monitor.alert.send import AppriseSender, Sender
 from monitor.check.pipeline import Pipeline
+from monitor.check.requests import SourceRequests
 from monitor.classify import default_classifier
 from monitor.config.settings import Settings
 from monitor.fetch import BrowserFetcher, HttpFetcher
@@ -40,4 +41,5 @@ async def running_pipeline(
     dispatcher = Dispatcher(database.sessions, settings, sender or AppriseSender())
     # the browser starts only when a source needs it, and is closed (with its Xvfb) when the pipeline is
     async with HttpFetcher(settings.fetch) as fetcher, BrowserFetcher(settings.browser, fetcher) as browser:
-        yield Pipeline(settings, database.sessions, fetcher, default_classifier(), dispatcher, browser=browser)
+        requests = SourceRequests(fetcher, browser)
+        yield Pipeline(settings, database.sessions, requests, default_classifier(), dispatcher)

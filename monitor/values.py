@@ -1,4 +1,8 @@
-"""Value objects passed between the steps of a check: immutable, no behaviour beyond derivation."""
+"""Value objects and vocabularies shared by the steps of a check: immutable, no behaviour beyond derivation.
+
+Each vocabulary (how a fetch ended, why a site refused us, how a check ended, a source's health, an outbox
+row's state) is one enum, used everywhere it is stored, compared or printed.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,63 @@ class FetchOutcome(StrEnum):
     NOT_MODIFIED = "not_modified"
     BLOCKED = "blocked"  # an anti-bot or WAF answer: never parsed as an empty list
     ERROR = "error"
+
+
+class BlockKind(StrEnum):
+    """Why a site's answer is a refusal rather than content."""
+
+    CHALLENGE = "challenge"  # a JS cookie challenge: a real browser may pass it
+    FIREWALL = "firewall"  # a web application firewall's refusal page (HTTP 403)
+    REFUSED = "refused"  # a bare HTTP 403
+    RATE_LIMITED = "rate_limited"  # HTTP 429
+    BACKING_OFF = "backing_off"  # not asked at all: the host refused us earlier and is on back-off
+
+
+class FetchedBy(StrEnum):
+    """What served a page: recorded as the source's fetch mode in its health."""
+
+    HTTP = "http"
+    BROWSER = "browser"
+    HANDOFF = "http+cookies"  # the plain client with the cookies a browser earned
+
+
+class CheckOutcome(StrEnum):
+    """How one check of one source ended."""
+
+    BASELINE = "baseline"  # first sight: stored, never alerted
+    OK = "ok"
+    NOT_MODIFIED = "not_modified"
+    DRY_RUN = "dry_run"  # looked at, nothing stored
+    BLOCKED = "blocked"
+    ERROR = "error"
+    ROT = "rot"  # the page came but no items could be extracted: the selectors no longer fit
+
+    @property
+    def failed(self) -> bool:
+        return self in (CheckOutcome.BLOCKED, CheckOutcome.ERROR, CheckOutcome.ROT)
+
+    @property
+    def health(self) -> Health:
+        return Health(self.value) if self.failed else Health.OK
+
+
+class Health(StrEnum):
+    """A source's state between checks, as `sources list` shows it."""
+
+    NEVER = "never"  # not checked yet
+    OK = "ok"
+    BLOCKED = "blocked"
+    ERROR = "error"
+    ROT = "rot"
+
+
+class DeliveryState(StrEnum):
+    """An outbox row's state: pending → sending (claimed by one process) → sent, or back to pending, or dead."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"  # given up after the configured age; an operator alert says so
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +92,72 @@ class Fetched:
     last_modified: str | None = None
     elapsed_s: float = 0.0
     reason: str | None = None  # why it is blocked or failed, for health and logs
-    mode: str = "http"  # what served it: "http", "browser", or "http+cookies" (a browser's hand-off)
+    mode: FetchedBy = FetchedBy.HTTP
     retry_after_s: float | None = None  # when a refusing host may be asked again (WAF back-off)
+    block: BlockKind | None = None  # set when outcome is BLOCKED
+
+    @classmethod
+    def failed(cls, url: str, reason: str, *, elapsed_s: float = 0.0, mode: FetchedBy = FetchedBy.HTTP) -> Fetched:
+        """No usable answer (network error, size cap, no browser): an error with its reason."""
+        return cls(
+            url=url, final_url=url, status=0, outcome=FetchOutcome.ERROR, reason=reason, elapsed_s=elapsed_s, mode=mode
+        )
+
+    @classmethod
+    def not_asked(
+        cls, url: str, reason: str, retry_after_s: float, *, elapsed_s: float = 0.0, mode: FetchedBy = FetchedBy.HTTP
+    ) -> Fetched:
+        """Blocked without a request: the host is on back-off after refusing us."""
+        return cls(
+            url=url,
+            final_url=url,
+            status=0,
+            outcome=FetchOutcome.BLOCKED,
+            block=BlockKind.BACKING_OFF,
+            reason=reason,
+            retry_after_s=retry_after_s,
+            elapsed_s=elapsed_s,
+            mode=mode,
+        )
+
+    @classmethod
+    def saved(cls, url: str, content: bytes, text: str, encoding: str | None) -> Fetched:
+        """A page saved to a file, read as if `url` had served it."""
+        return cls(
+            url=url, final_url=url, status=200, outcome=FetchOutcome.OK, content=content, text=text, encoding=encoding
+        )
+
+    @property
+    def is_challenge(self) -> bool:
+        """A challenge a real browser may pass (as opposed to a firewall refusal, which it would not)."""
+        return self.block is BlockKind.CHALLENGE
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file linked from a notice: where it was stored and what could be read of it."""
+
+    url: str
+    name: str
+    path: str | None = None
+    bytes: int = 0
+    sha256: str | None = None
+    kind: str | None = None  # pdf, docx, doc, ofd, unsupported
+    pages: int | None = None
+    scanned: bool = False  # pages but no text layer
+    chars: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """What following a notice to its detail page (or its file) found."""
+
+    body: str = ""
+    published: dt.date | None = None  # the date the detail page itself declares
+    attachments: tuple[Attachment, ...] = ()
+    attachment_text: str = ""  # the attachments' text, joined and capped, for the classifier
+    error: str | None = None  # why the detail page could not be read
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +168,8 @@ class Item:
     title: str
     url: str
     published: dt.date | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    file: bool = False  # the row links straight to a file (PDF, DOC…), not to a detail page
+    detail: Detail | None = None  # set when the source follows its notices
 
     def fingerprint(self) -> tuple[str, str, dt.date | None]:
         """The fields whose change makes a notice 'changed'."""
@@ -91,6 +217,8 @@ class Verdict:
 
 
 class ChangeKind(StrEnum):
+    """A row of the detected-changes log."""
+
     NEW = "new"
     CHANGED = "changed"
     GONE = "gone"
@@ -106,3 +234,29 @@ class Diff:
     unchanged: tuple[Item, ...] = ()
     baseline: bool = False  # first sight of the source: stored, never alerted
     rot: bool = False  # zero items where there were many: a health problem, not "all gone"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One alert to write into the outbox: which subscription, on which channel, due when."""
+
+    subscription: str
+    channel: str
+    mode: str  # immediate, digest
+    due_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    """What one check recorded (or would have): counts and how it ended."""
+
+    source: str
+    outcome: CheckOutcome
+    items: int = 0
+    new: int = 0
+    changed: int = 0
+    gone: int = 0
+    relevant_new: int = 0
+    deliveries: int = 0
+    baseline: bool = False
+    reason: str | None = None

@@ -18,12 +18,14 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from monitor.app import Database, running_pipeline
+from monitor.check.interpret import source_items
 from monitor.check.pipeline import Pipeline
 from monitor.config.settings import FetchSettings, Settings
 from monitor.config.sources import Source, load_sources
 from monitor.store.db import session_factory, upgrade_database
 from monitor.store.models import Change, Delivery, Notice, SourceState
 from monitor.testing.localsite import LocalSite, Page
+from monitor.values import Fetched, Item
 
 ROOT = Path(__file__).resolve().parents[1]
 SITES = ROOT / "tests" / "fixtures" / "sites"
@@ -39,6 +41,11 @@ def fixture_file(name: str) -> Path:
 
 def site_page(name: str) -> bytes:
     return fixture_file(name).read_bytes()
+
+
+def items_of(fetched: Fetched, source: Source, base_url: str | None = None) -> list[Item]:
+    """What the source's extractor reads from a fetched page (links resolved against where it came from)."""
+    return source_items(source, fetched.text, base_url or fetched.final_url or source.url)
 
 
 def quick_fetch(**changes: Any) -> FetchSettings:

@@ -6,9 +6,8 @@ import tomllib
 import pytest
 
 from monitor.check.trial import read_saved_page
-from monitor.extract import extract_items
 from monitor.extract.links import stable_key
-from tests.helpers import catalogue, fixture_file
+from tests.helpers import catalogue, fixture_file, items_of
 
 CASES = tomllib.loads((fixture_file("expected.toml")).read_text(encoding="utf-8"))["case"]
 
@@ -26,7 +25,7 @@ def test_the_catalogue_covers_at_least_twenty_real_sources_with_labels():
 @pytest.mark.parametrize("case", CASES, ids=[case["source"] for case in CASES])
 def test_source_on_its_fixture(case):
     source = catalogue()[case["source"]]
-    items = extract_items(read_saved_page(source, fixture_file(case["fixture"])), source, base_url=source.url)
+    items = items_of(read_saved_page(source, fixture_file(case["fixture"])), source, base_url=source.url)
     assert len(items) == case["items"]
     first, last = items[0], items[-1]
     assert first.title == case["first_title"]

@@ -14,18 +14,18 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import failpoints
 from monitor.alert.render import AlertNotice, Format, Message, OpsEvent, render, render_ops
 from monitor.alert.route import ops_routes
 from monitor.alert.send import Compose, Sender
-from monitor.classify import default_classifier
 from monitor.config.settings import Settings
-from monitor.store.claims import claim_is_stale, this_process
-from monitor.store.incidents import open_incident, raise_incident, resolve_incident
+from monitor.store import outbox
+from monitor.store.incidents import watch_channel
 from monitor.store.models import Delivery, Notice, SourceState, utcnow
+from monitor.values import Route
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,6 @@ class DispatchReport:
     errors: list[str] = field(default_factory=list)
 
 
-def _ours(row: Delivery) -> bool:
-    return row.status == "sending" and row.claimed_by == this_process()
-
-
 def _backoff(settings: Settings, attempts: int) -> dt.timedelta:
     base = settings.delivery.retry_base_s * (2 ** max(0, attempts - 1))
     return dt.timedelta(seconds=min(base, settings.delivery.retry_max_s) * random.uniform(0.8, 1.2))
@@ -54,39 +50,15 @@ class Dispatcher:
         self.settings = settings
         self.sender = sender
         self._lock = asyncio.Lock()
-        self._glosses = default_classifier().glosses
 
     def _due(self, now: dt.datetime, include_not_due: bool) -> list[Delivery]:
-        """Pending rows that are due, and rows whose sender died or whose lease ran out."""
         with self.sessions() as session:
-            pending = select(Delivery).where(Delivery.status == "pending")
-            if not include_not_due:
-                pending = pending.where(Delivery.next_attempt_at <= now)
-            rows = list(session.scalars(pending.order_by(Delivery.id).limit(500)).unique())
-            abandoned = session.scalars(select(Delivery).where(Delivery.status == "sending").order_by(Delivery.id))
-            rows += [r for r in abandoned.unique() if claim_is_stale(r.claimed_by, r.next_attempt_at, now)]
-            return rows
+            return outbox.due(session, now, include_not_due)
 
     def _claim(self, batch: list[Delivery], now: dt.datetime) -> list[Delivery]:
-        """Take the rows for this process; a row another dispatcher took meanwhile is left to it."""
         lease = now + dt.timedelta(seconds=self.settings.delivery.claim_lease_s)
-        mine = []
         with self.sessions.begin() as session:
-            for row in batch:
-                claimed = session.execute(
-                    update(Delivery)
-                    .where(Delivery.id == row.id, Delivery.status == row.status)
-                    .where(
-                        Delivery.claimed_by.is_(None)
-                        if row.claimed_by is None
-                        else Delivery.claimed_by == row.claimed_by
-                    )
-                    .values(status="sending", claimed_by=this_process(), next_attempt_at=lease)
-                    .execution_options(synchronize_session=False)
-                )
-                if claimed.rowcount == 1:
-                    mine.append(row)
-        return mine
+            return outbox.claim(session, batch, lease)
 
     def _sightings(self, notice_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
         """Reposts of these notices on other sources: shown in the one alert as further links."""
@@ -189,22 +161,17 @@ class Dispatcher:
             terms=tuple(notice.terms or ()),
             topics=topics,
             kind=change.kind,
-            gloss="; ".join(self._glosses.get(t, t) for t in topics),
-            document_number=(notice.extra or {}).get("document_number"),
+            gloss=notice.gloss or "",
+            document_number=notice.document_number,
             also=tuple((origins.get(name, (name, ""))[0], url) for name, url in also.get(notice.id, [])),
         )
 
     def _record_success(self, batch: list[Delivery], channel: str, when: dt.datetime, report: DispatchReport) -> None:
         with self.sessions.begin() as session:
-            for row in batch:
-                stored = session.get(Delivery, row.id)
-                if stored is None or not _ours(stored):
-                    continue
-                stored.status, stored.sent_at, stored.last_error, stored.claimed_by = "sent", when, None, None
-                stored.attempts += 1
-                report.sent += 1
-            if open_incident(session, "channel", channel) is not None:
-                resolve_incident(session, "channel", channel, self._ops_routes(channel, when), when)
+            report.sent += outbox.mark_sent(session, batch, when)
+            watch_channel(
+                session, channel, 0, self.settings.ops.channel_failures, None, self._ops_routes(channel, when), when
+            )
 
     def _record_failure(
         self,
@@ -214,41 +181,21 @@ class Dispatcher:
         now: dt.datetime,
         report: DispatchReport,
     ) -> None:
-        give_up = dt.timedelta(hours=self.settings.delivery.give_up_after_h)
         channel = batch[0].channel
-        # one retry time for the whole batch: a digest that failed comes back as one digest
         retry_at = now + _backoff(self.settings, max(row.attempts for row in batch) + 1)
+        give_up = dt.timedelta(hours=self.settings.delivery.give_up_after_h)
         with self.sessions.begin() as session:
-            worst = 0
-            for row in batch:
-                stored = session.get(Delivery, row.id)
-                if stored is None or not _ours(stored):
-                    continue
-                stored.status, stored.claimed_by = "pending", None
-                stored.attempts += 1
-                stored.last_error = error
-                stored.done_targets = sorted(set(stored.done_targets or []) | set(succeeded))
-                worst = max(worst, stored.attempts)
-                if now - stored.created_at >= give_up:
-                    stored.status = "dead"
-                    report.dead += 1
-                    log.error(
-                        "giving up delivery %d to %s after %d attempts: %s",
-                        stored.id,
-                        stored.channel,
-                        stored.attempts,
-                        error,
-                    )
-                    worst = max(worst, self.settings.ops.channel_failures)
-                else:
-                    stored.next_attempt_at = retry_at
-                    report.failed += 1
-            is_ops_row = batch[0].incident_id is not None
-            if worst >= self.settings.ops.channel_failures and not is_ops_row:
-                reason = f"{worst} failed attempts to deliver an alert; last error: {error}"
-                raise_incident(session, "channel", channel, reason, self._ops_routes(channel, now), now)
+            failure = outbox.mark_failed(session, batch, error, succeeded, now, retry_at, give_up)
+            report.failed += failure.retried
+            report.dead += len(failure.dead)
+            for row in failure.dead:
+                log.error("giving up delivery %d to %s after %d attempts: %s", row.id, row.channel, row.attempts, error)
+            attempts = max(failure.attempts, self.settings.ops.channel_failures if failure.dead else 0)
+            if batch[0].incident_id is None:  # an operator alert that fails does not announce itself
+                routes = self._ops_routes(channel, now)
+                watch_channel(session, channel, attempts, self.settings.ops.channel_failures, error, routes, now)
 
-    def _ops_routes(self, failing_channel: str, now: dt.datetime) -> list:
+    def _ops_routes(self, failing_channel: str, now: dt.datetime) -> list[Route]:
         routes = ops_routes(self.settings.subscription, now)
         # tell ops through the other channels when there are any
         others = [r for r in routes if r.channel != failing_channel]

@@ -15,19 +15,10 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from monitor.classify.doc_types import doc_type_label
+
 Format = Literal["text", "markdown", "html"]
 
-DOC_TYPE_LABELS = {
-    "guideline": "guideline 指导原则",
-    "draft_for_comment": "draft for comment 征求意见稿",
-    "regulation": "regulation 法规/规章",
-    "announcement": "announcement 公告/通告",
-    "notice": "notice 通知",
-    "approval": "approval 审批",
-    "policy": "policy 政策",
-    "interpretation": "interpretation 解读",
-    "qa": "Q&A 问答",
-}
 _TEMPLATES = {"text": "alert.txt.j2", "markdown": "alert.md.j2", "html": "alert.html.j2"}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
 
@@ -70,7 +61,7 @@ class AlertNotice:
 
     @property
     def doc_type_label(self) -> str:
-        return DOC_TYPE_LABELS.get(self.doc_type or "", self.doc_type or "")
+        return doc_type_label(self.doc_type)
 
     @property
     def reason(self) -> str:

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from monitor.config.settings import Channel, Subscription
 from monitor.config.sources import Source
-from monitor.values import Item, Verdict
-
-
-@dataclass(frozen=True)
-class Route:
-    subscription: str
-    channel: str
-    mode: str
-    due_at: dt.datetime
+from monitor.values import Item, Route, Verdict
 
 
 def matches(sub: Subscription, source: Source, item: Item, verdict: Verdict) -> bool:

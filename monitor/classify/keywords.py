@@ -8,12 +8,13 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import ahocorasick
 
 from monitor.classify.details import find_contact, find_deadline, find_document_number
+from monitor.classify.doc_types import read_doc_types
+from monitor.classify.doc_types import taxonomy_path as default_taxonomy
 from monitor.values import Match, Verdict
 
 _ASCII_WORD = re.compile(r"[a-z0-9]")
@@ -45,7 +46,7 @@ def _traditional_forms(term: str) -> set[str]:
 
 class KeywordClassifier:
     def __init__(self, taxonomy_path: Path | None = None) -> None:
-        path = taxonomy_path or Path(str(resources.files("monitor.classify").joinpath("taxonomy.toml")))
+        path = taxonomy_path or default_taxonomy()
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         self.threshold = float(data.get("threshold", 1.0))
         self.body_factor = float(data.get("body_factor", 0.5))
@@ -58,8 +59,7 @@ class KeywordClassifier:
             for form in {normalise(term)} | {normalise(t) for t in _traditional_forms(term)}:
                 self._automaton.add_word(form, _Term(term, form, float(entry["weight"]), topic))
         self._automaton.make_automaton()
-        self._doc_types = [(d["name"], re.compile(d["pattern"])) for d in data.get("doc_type", [])]
-        self.doc_type_glosses = {d["name"]: d.get("gloss", d["name"]) for d in data.get("doc_type", [])}
+        self._doc_types = read_doc_types(data)
 
     def _matches(self, text: str) -> list[_Term]:
         normalised = normalise(text)
@@ -76,9 +76,9 @@ class KeywordClassifier:
 
     def doc_type(self, title: str, body: str = "") -> str | None:
         for text in (title, body[:2000]):
-            for name, pattern in self._doc_types:
-                if pattern.search(text):
-                    return name
+            for doc_type in self._doc_types:
+                if doc_type.pattern.search(text):
+                    return doc_type.name
         return None
 
     def classify(self, title: str, body: str = "", attachments: str = "") -> Verdict:
@@ -120,7 +120,7 @@ class KeywordClassifier:
     def gloss(self, topics: tuple[str, ...], doc_type: str | None, deadline: dt.date | None) -> str:
         """One line of English for readers who do not read Chinese."""
         subject = "; ".join(self.glosses[t] for t in topics)
-        kind = self.doc_type_glosses.get(doc_type or "", "notice")
+        kind = next((d.gloss for d in self._doc_types if d.name == doc_type), "notice")
         line = f"{kind[:1].upper()}{kind[1:]} on {subject}"
         return line + (f"; comments due {deadline.isoformat()}" if deadline else "")
 

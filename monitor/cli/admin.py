@@ -99,7 +99,7 @@ def sources_test(
     obj: Context = ctx.obj
     report = try_source(obj.source(name), obj.settings(), file)
     print_report(report, as_json)
-    if report.summary.outcome in ("blocked", "error", "rot"):
+    if report.summary.outcome.failed:
         raise typer.Exit(1)
 
 
@@ -109,11 +109,11 @@ def deliveries_list(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from monitor.app import open_store
-    from monitor.store.queries import deliveries
+    from monitor.store.outbox import unsent
 
     database = open_store(ctx.obj.settings())
     with database.sessions() as session:
-        rows = deliveries(session)
+        rows = unsent(session)
     table = Table(title="Deliveries not yet sent")
     for column in ("id", "status", "subscription", "channel", "attempts", "next attempt", "title", "last error"):
         table.add_column(column, overflow="fold")

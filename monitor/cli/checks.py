@@ -67,7 +67,7 @@ def check(
 
     report = asyncio.run(main_async())
     print_report(report, as_json)
-    if report.summary.outcome in ("blocked", "error", "rot"):
+    if report.summary.outcome.failed:
         raise typer.Exit(1)
 
 
@@ -79,7 +79,7 @@ def backfill(
 ) -> None:
     """Read older pages of a source into the store (politely, one host at a time); alerts nothing old."""
     from monitor.app import running_pipeline
-    from monitor.check.paging import NoPaging, page_request
+    from monitor.check.requests import NoPaging, page_request
 
     obj: Context = ctx.obj
     settings, source = obj.settings(), obj.source(name)
@@ -102,7 +102,7 @@ def backfill(
     console.print(f"pages read: {report.pages}, older notices seen: {report.seen}, newly stored: {report.added}")
     if report.stopped:
         errors.print(f"[yellow]stopped:[/] {report.stopped}", highlight=False)
-    if first.outcome in ("blocked", "error", "rot"):
+    if first.outcome.failed:
         raise typer.Exit(1)
 
 

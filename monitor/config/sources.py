@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from monitor.config.errors import ConfigError, locate, raise_validation, read_toml
+from monitor.extract import registry
 
 SOURCES_ENV = "CGT_MONITOR_SOURCES"
 
@@ -56,7 +58,8 @@ class Source(BaseModel):
     browser_wait_for: str | None = None  # CSS selector proving the real page loaded (default: the row selector)
     min_delay_s: float | None = Field(default=None, ge=0)  # politeness override for this source's host
     request: RequestSpec = Field(default_factory=RequestSpec)
-    extract: dict[str, Any] = Field(default_factory=dict)  # validated by the extractor of `kind`
+    extract: dict[str, Any] = Field(default_factory=dict)  # validated by the extractor of `kind`: see `options`
+    _options: BaseModel | None = PrivateAttr(default=None)
 
     @field_validator("url")
     @classmethod
@@ -82,6 +85,19 @@ class Source(BaseModel):
     def host(self) -> str:
         return self.url.split("/")[2].lower()
 
+    @property
+    def options(self) -> BaseModel:
+        """`[source.extract]` as its extractor's typed options, validated once per source."""
+        if self._options is None:
+            self._options = registry.parse_options(self.kind, self.extract)
+        return self._options
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Source:
+        copy = super().model_copy(update=update, deep=deep)
+        if update and {"kind", "extract"} & set(update):
+            copy._options = None  # the options belong to the old table
+        return copy
+
 
 def bundled_catalogue() -> Path:
     """The catalogue shipped with the package (a wheel), or the repository's own in a checkout."""
@@ -102,8 +118,6 @@ def resolve_sources_path(explicit: Path | None) -> Path:
 
 def parse_sources(data: dict[str, Any], text: str, path: Path) -> list[Source]:
     """Validate a parsed catalogue: every error names file:line, the source and the field."""
-    from monitor.extract import registry  # the extractors own their option schemas
-
     unknown = set(data) - {"source"}
     if unknown:
         key = sorted(unknown)[0]
@@ -129,7 +143,7 @@ def parse_sources(data: dict[str, Any], text: str, path: Path) -> list[Source]:
                 where=label,
             )
         try:
-            registry.get(source.kind).options_model.model_validate(source.extract)
+            source.options  # noqa: B018  (validated here, once, so errors point at the file)
         except ValidationError as exc:
             # locate() walks [source.extract] sub-tables, so prefix the path
             wrapped = exc.errors()[0]

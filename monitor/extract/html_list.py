@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -12,11 +11,7 @@ from monitor.extract.dates import parse_date
 from monitor.extract.links import is_file_link, resolve, stable_key
 from monitor.extract.registry import register
 from monitor.extract.text import clean_text
-from monitor.values import Fetched, Item
-
-if TYPE_CHECKING:
-    from monitor.config.sources import Source
-
+from monitor.values import Item
 
 _BREAK = re.compile(r"<br\s*/?>", re.I)
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
@@ -59,8 +54,8 @@ def page_base(parser: LexborHTMLParser, url: str) -> str:
 
 
 @register("html", HtmlListOptions, "HTML list page read with CSS selectors")
-def extract_html_list(fetched: Fetched, source: Source, options: HtmlListOptions, base_url: str) -> list[Item]:
-    parser = LexborHTMLParser(fetched.text)
+def extract_html_list(text: str, options: HtmlListOptions, base_url: str, key_pattern: str | None) -> list[Item]:
+    parser = LexborHTMLParser(text)
     base = page_base(parser, base_url)
     if options.records_in:
         records = [r for node in parser.css(options.records_in) for r in _RECORD.findall(node.text(deep=True))]
@@ -74,8 +69,6 @@ def extract_html_list(fetched: Fetched, source: Source, options: HtmlListOptions
             continue
         date_node = row.css_first(options.date) if options.date else None
         published = parse_date(_node_text(date_node, " ") if date_node is not None else _node_text(row, " "))
-        extra = {"file": True} if is_file_link(url) else {}
-        items.append(
-            Item(key=stable_key(url, source.key_pattern), title=title, url=url, published=published, extra=extra)
-        )
+        key = stable_key(url, key_pattern)
+        items.append(Item(key=key, title=title, url=url, published=published, file=is_file_link(url)))
     return items

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -12,10 +12,7 @@ from monitor.extract.dates import parse_date
 from monitor.extract.links import resolve, stable_key
 from monitor.extract.registry import register
 from monitor.extract.text import clean_text
-from monitor.values import Fetched, Item
-
-if TYPE_CHECKING:
-    from monitor.config.sources import Source
+from monitor.values import Item
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
 
@@ -74,9 +71,9 @@ def _one_link(record: dict[str, Any], template: str, base: str) -> str | None:
 
 
 @register("json", JsonListOptions, "JSON list API (GET or form/JSON POST) read by field paths")
-def extract_json_list(fetched: Fetched, source: Source, options: JsonListOptions, base_url: str) -> list[Item]:
+def extract_json_list(text: str, options: JsonListOptions, base_url: str, key_pattern: str | None) -> list[Item]:
     try:
-        data = json.loads(fetched.text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise JsonShapeError(f"answer is not JSON ({exc.msg} at line {exc.lineno})") from None
     records = dig(data, options.records)
@@ -94,7 +91,7 @@ def extract_json_list(fetched: Fetched, source: Source, options: JsonListOptions
             continue
         items.append(
             Item(
-                key=stable_key(url, source.key_pattern, _first(record, options.id)),
+                key=stable_key(url, key_pattern, _first(record, options.id)),
                 title=title,
                 url=url,
                 published=parse_date(dig(record, options.date)) if options.date else None,

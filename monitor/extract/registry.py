@@ -1,19 +1,20 @@
-"""The extractor registry: each kind declares its options schema and its extraction function."""
+"""The extractor registry: each kind declares its options schema and its extraction function.
+
+An extractor is a pure function of what it uses — the page text, its typed options, the base URL links
+resolve against, and the key pattern — and knows nothing of sources, fetching or storage.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel
 
-from monitor.values import Fetched, Item
+from monitor.values import Item
 
-if TYPE_CHECKING:
-    from monitor.config.sources import Source
-
-ExtractFn = Callable[[Fetched, "Source", Any, str], list[Item]]
+ExtractFn = Callable[[str, Any, str, "str | None"], list[Item]]
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,16 @@ def get(kind: str) -> Extractor:
     return _EXTRACTORS[kind]
 
 
-def extract_items(fetched: Fetched, source: Source, base_url: str | None = None) -> list[Item]:
-    """Items of one fetched page, de-duplicated by key (first row wins), in page order."""
-    extractor = get(source.kind)
-    options = extractor.options_model.model_validate(source.extract)
-    items = extractor.run(fetched, source, options, base_url or fetched.final_url or source.url)
+def parse_options(kind: str, raw: Mapping[str, Any]) -> BaseModel:
+    """The `[source.extract]` table as the typed options of its kind (raises pydantic's ValidationError)."""
+    return get(kind).options_model.model_validate(dict(raw))
+
+
+def extract_items(
+    kind: str, text: str, options: BaseModel, base_url: str, key_pattern: str | None = None
+) -> list[Item]:
+    """Items of one page, de-duplicated by key (first row wins), in page order."""
     unique: dict[str, Item] = {}
-    for item in items:
+    for item in get(kind).run(text, options, base_url, key_pattern):
         unique.setdefault(item.key, item)
     return list(unique.values())

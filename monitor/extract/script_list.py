@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 from selectolax.lexbor import LexborHTMLParser
@@ -12,11 +11,7 @@ from monitor.extract.dates import parse_date
 from monitor.extract.links import resolve, stable_key
 from monitor.extract.registry import register
 from monitor.extract.text import clean_text
-from monitor.values import Fetched, Item
-
-if TYPE_CHECKING:
-    from monitor.config.sources import Source
-
+from monitor.values import Item
 
 _TITLE_ATTR = re.compile(r"""\btitle\s*=\s*(['"])(.*?)\1""", re.S)
 
@@ -36,9 +31,9 @@ def _array(text: str, name: str) -> list[str]:
 
 
 @register("script", ScriptListOptions, "list embedded in a <script> as parallel JavaScript arrays")
-def extract_script_list(fetched: Fetched, source: Source, options: ScriptListOptions, base_url: str) -> list[Item]:
+def extract_script_list(text: str, options: ScriptListOptions, base_url: str, key_pattern: str | None) -> list[Item]:
     # only script bodies: comments and text elsewhere on the page may quote the same syntax
-    scripts = "\n".join(node.text(deep=True) for node in LexborHTMLParser(fetched.text).css("script"))
+    scripts = "\n".join(node.text(deep=True) for node in LexborHTMLParser(text).css("script"))
     links = _array(scripts, options.link_array)
     titles = _array(scripts, options.title_array)
     date_arrays = [options.date_array] if isinstance(options.date_array, str) else options.date_array or []
@@ -53,5 +48,5 @@ def extract_script_list(fetched: Fetched, source: Source, options: ScriptListOpt
         if not url or not title:
             continue
         published = parse_date(dates[index]) if index < len(dates) else None
-        items.append(Item(key=stable_key(url, source.key_pattern), title=title, url=url, published=published))
+        items.append(Item(key=stable_key(url, key_pattern), title=title, url=url, published=published))
     return items

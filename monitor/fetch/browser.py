@@ -21,7 +21,7 @@ from monitor.config.settings import BrowserSettings
 from monitor.fetch.blocked import outcome_of
 from monitor.fetch.http import HttpFetcher, RequestOptions, host_of
 from monitor.fetch.xvfb import Xvfb
-from monitor.values import Fetched, FetchOutcome
+from monitor.values import Fetched, FetchedBy, FetchOutcome
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Frame, Page, Playwright, Response, Route
@@ -135,7 +135,7 @@ class BrowserFetcher:
         request = request or BrowserRequest()
         host = host_of(url)
         started = time.monotonic()
-        if waiting := self.http.backing_off(url, host, started, mode="browser"):
+        if waiting := self.http.backing_off(url, host, started, mode=FetchedBy.BROWSER):
             return waiting
         if reason := browser_unavailable(self.settings):
             return _failed(url, f"no browser here: {reason}", started)
@@ -277,7 +277,7 @@ class BrowserFetcher:
         content = answer.text.encode("utf-8")
         if len(content) > self.http.settings.max_bytes:
             return _failed(url, f"response larger than {self.http.settings.max_bytes} bytes", started)
-        outcome, reason = outcome_of(answer.status, answer.text, options.expect)
+        outcome, block, reason = outcome_of(answer.status, answer.text, options.expect)
         if outcome is FetchOutcome.OK and answer.where:  # the landing page is not the answer asked for
             outcome, reason = FetchOutcome.ERROR, f"HTTP {answer.status}"
         if outcome is FetchOutcome.OK and answer.note:  # e.g. the list never appeared: let extraction judge
@@ -299,7 +299,8 @@ class BrowserFetcher:
             last_modified=answer.headers.get("last-modified"),
             elapsed_s=time.monotonic() - started,
             reason=reason,
-            mode="browser",
+            block=block,
+            mode=FetchedBy.BROWSER,
         )
 
 
@@ -457,12 +458,4 @@ def _short(exc: BaseException) -> str:
 
 
 def _failed(url: str, reason: str, started: float) -> Fetched:
-    return Fetched(
-        url=url,
-        final_url=url,
-        status=0,
-        outcome=FetchOutcome.ERROR,
-        reason=reason,
-        elapsed_s=time.monotonic() - started,
-        mode="browser",
-    )
+    return Fetched.failed(url, reason, elapsed_s=time.monotonic() - started, mode=FetchedBy.BROWSER)

@@ -21,12 +21,12 @@ import httpx
 
 from monitor.config.settings import FetchSettings
 from monitor.fetch.backoff import HostBackoff, retry_note
-from monitor.fetch.blocked import ListProbe, is_challenge, is_refusal, outcome_of
+from monitor.fetch.blocked import ListProbe, is_refusal, outcome_of
 from monitor.fetch.charset import decode
 from monitor.fetch.handoff import CookieHandoff
 from monitor.fetch.politeness import HostGate
 from monitor.fetch.tls import tls_verification
-from monitor.values import Fetched, FetchOutcome
+from monitor.values import Fetched, FetchedBy, FetchOutcome
 
 log = logging.getLogger(__name__)
 
@@ -134,25 +134,22 @@ class HttpFetcher:
             headers["Cookie"] = handoff.cookie_header()
         fetched, set_cookies = await self._attempts(url, options, headers, started)
         if handoff is not None:
-            fetched = dataclasses.replace(fetched, mode="http+cookies")
-            if is_challenge(fetched):
+            fetched = dataclasses.replace(fetched, mode=FetchedBy.HANDOFF)
+            if fetched.is_challenge:
                 self.handoff.revoke(host)
             elif fetched.outcome in (FetchOutcome.OK, FetchOutcome.NOT_MODIFIED):
                 self.handoff.served(host, set_cookies)
         return self.note_refusal(host, fetched)
 
-    def backing_off(self, url: str, host: str, started: float, mode: str = "http") -> Fetched | None:
+    def backing_off(self, url: str, host: str, started: float, mode: FetchedBy = FetchedBy.HTTP) -> Fetched | None:
         """A `blocked` answer without asking, while the host is on back-off after refusing us."""
         remaining = self.backoff.remaining(host)
         if remaining <= 0:
             return None
-        return Fetched(
-            url=url,
-            final_url=url,
-            status=0,
-            outcome=FetchOutcome.BLOCKED,
-            reason=f"{host} refused earlier requests; not asked again yet: {retry_note(remaining)}",
-            retry_after_s=remaining,
+        return Fetched.not_asked(
+            url,
+            f"{host} refused earlier requests; not asked again yet: {retry_note(remaining)}",
+            remaining,
             elapsed_s=time.monotonic() - started,
             mode=mode,
         )
@@ -245,7 +242,7 @@ class HttpFetcher:
         if response.status_code == 304:
             return Fetched(outcome=FetchOutcome.NOT_MODIFIED, **common)
         text, encoding = decode(content, response.headers.get("content-type"), options.encoding)
-        outcome, reason = outcome_of(response.status_code, text, options.expect)
+        outcome, block, reason = outcome_of(response.status_code, text, options.expect)
         cap = self.settings.refusal_backoff_max_s
         retry_after = _retry_after(response, cap=cap) if is_refusal(response.status_code) else None
         return Fetched(
@@ -254,16 +251,10 @@ class HttpFetcher:
             text=text,
             encoding=encoding,
             reason=reason,
+            block=block,
             retry_after_s=retry_after,
             **common,
         )
 
     def _failed(self, url: str, reason: str, started: float) -> Fetched:
-        return Fetched(
-            url=url,
-            final_url=url,
-            status=0,
-            outcome=FetchOutcome.ERROR,
-            reason=reason,
-            elapsed_s=time.monotonic() - started,
-        )
+        return Fetched.failed(url, reason, elapsed_s=time.monotonic() - started)

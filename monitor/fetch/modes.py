@@ -11,10 +11,9 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from monitor.fetch.blocked import is_challenge
 from monitor.fetch.browser import BrowserFetcher, BrowserRequest
 from monitor.fetch.http import HttpFetcher, RequestOptions, host_of
-from monitor.values import Fetched, FetchOutcome
+from monitor.values import Fetched, FetchedBy, FetchOutcome
 
 ModeFn = Callable[[HttpFetcher, BrowserFetcher | None, str, RequestOptions, BrowserRequest], Awaitable[Fetched]]
 
@@ -62,7 +61,7 @@ async def _browser(
     host = host_of(url)
     if http.handoff.get(host) is not None and not http.handoff.browser_only(host):
         fetched = await http.fetch(url, options)
-        if not is_challenge(fetched):
+        if not fetched.is_challenge:
             return fetched
         return await _through_browser(browser, url, options, request, fetched)
     return await _through_browser(browser, url, options, request, None)
@@ -75,7 +74,7 @@ async def _auto(
     fetched = None
     if not http.handoff.browser_only(host_of(url)):  # cookies alone did not get us in lately: no wasted request
         fetched = await http.fetch(url, options)
-        if not is_challenge(fetched):
+        if not fetched.is_challenge:
             return fetched
     return await _through_browser(browser, url, options, request, fetched)
 
@@ -91,7 +90,7 @@ async def _through_browser(
     if browser is None:
         reason = "no browser is configured to pass it"
         if challenged is None:
-            return Fetched(url=url, final_url=url, status=0, outcome=FetchOutcome.ERROR, reason=reason, mode="browser")
+            return Fetched.failed(url, reason, mode=FetchedBy.BROWSER)
         return dataclasses.replace(challenged, reason=f"{challenged.reason}; {reason}")
     browsed = await browser.fetch(url, options, request, follow_up=challenged is not None)
     if challenged is None or browsed.outcome is not FetchOutcome.ERROR:
@@ -100,5 +99,5 @@ async def _through_browser(
         challenged,
         reason=f"{challenged.reason}; the browser did not get past it: {browsed.reason}",
         elapsed_s=challenged.elapsed_s + browsed.elapsed_s,
-        mode="browser",
+        mode=FetchedBy.BROWSER,
     )

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.alert.route import Route
 from monitor.classify.fingerprint import title_fingerprint
 from monitor.config.sources import Source
-from monitor.store.models import Change, Delivery, Notice, Run, SourceState
-from monitor.values import Diff, Fetched, FetchOutcome, Item, Verdict
+from monitor.store import outbox
+from monitor.store.models import Change, Notice, Run, SourceState
+from monitor.values import (
+    Attachment,
+    ChangeKind,
+    CheckOutcome,
+    CheckSummary,
+    Detail,
+    Diff,
+    Fetched,
+    Health,
+    Item,
+    Route,
+    Verdict,
+)
 
 
 @dataclass(frozen=True)
@@ -29,20 +42,6 @@ class Snapshot:
     last_modified: str | None
 
 
-@dataclass(frozen=True)
-class CheckSummary:
-    source: str
-    outcome: str
-    items: int = 0
-    new: int = 0
-    changed: int = 0
-    gone: int = 0
-    relevant_new: int = 0
-    deliveries: int = 0
-    baseline: bool = False
-    reason: str | None = None
-
-
 def config_hash(source: Source) -> str:
     """Validators (ETag, Last-Modified) are only trusted for the configuration that produced the snapshot."""
     payload = json.dumps(
@@ -53,8 +52,27 @@ def config_hash(source: Source) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
+def _detail(notice: Notice) -> Detail | None:
+    if notice.body is None and not notice.attachments and notice.detail_error is None:
+        return None
+    return Detail(
+        body=notice.body or "",
+        published=notice.detail_published,
+        attachments=tuple(Attachment(**a) for a in notice.attachments or []),
+        attachment_text=notice.attachment_text or "",
+        error=notice.detail_error,
+    )
+
+
 def _as_item(notice: Notice) -> Item:
-    return Item(key=notice.key, title=notice.title, url=notice.url, published=notice.published, extra=notice.extra)
+    return Item(
+        key=notice.key,
+        title=notice.title,
+        url=notice.url,
+        published=notice.published,
+        file=notice.is_file,
+        detail=_detail(notice),
+    )
 
 
 def _state(session: Session, source: Source) -> SourceState:
@@ -66,7 +84,7 @@ def _state(session: Session, source: Source) -> SourceState:
             region=source.region,
             url=source.url,
             baselined=False,
-            status="never",
+            status=Health.NEVER,
             consecutive_failures=0,
             item_count=0,
         )
@@ -89,49 +107,60 @@ def load_snapshot(session: Session, source: Source) -> Snapshot:
     )
 
 
+def _apply_item(notice: Notice, item: Item) -> None:
+    """What the list row and (when followed) the detail page said; a row without a detail keeps the old one."""
+    notice.is_file = item.file
+    if item.detail is None:
+        return
+    detail = item.detail
+    notice.body, notice.detail_published, notice.detail_error = detail.body, detail.published, detail.error
+    notice.attachments = [dataclasses.asdict(a) for a in detail.attachments]
+    notice.attachment_text = detail.attachment_text
+
+
 def _apply_verdict(notice: Notice, verdict: Verdict) -> None:
     notice.relevant, notice.score = verdict.relevant, verdict.score
     notice.terms, notice.topics = list(verdict.terms), list(verdict.topics)
     notice.doc_type, notice.deadline = verdict.doc_type, verdict.deadline
     # the reason with its places, and the facts a specialist looks for, kept with the notice
-    notice.extra = {
-        **(notice.extra or {}),
-        "matched": [{"term": m.term, "where": m.where, "weight": m.weight} for m in verdict.matches],
-        "gloss": verdict.gloss,
-        "document_number": verdict.document_number,
-        "contact": verdict.contact,
-    }
+    notice.matches = [{"term": m.term, "where": m.where, "weight": m.weight} for m in verdict.matches]
+    notice.gloss, notice.document_number, notice.contact = verdict.gloss, verdict.document_number, verdict.contact
 
 
-def record_success(
-    session: Session,
-    source: Source,
-    fetched: Fetched,
-    items: Sequence[Item],
-    diff: Diff,
-    verdicts: Mapping[str, Verdict],
-    router: Callable[[Item, Verdict], list[Route]],
-    now: dt.datetime,
-    started: dt.datetime,
-    duplicate_window: dt.timedelta = dt.timedelta(days=30),
-) -> CheckSummary:
+@dataclass(frozen=True)
+class CheckRecord:
+    """Everything a successful check stores, computed before its transaction opens."""
+
+    source: Source
+    fetched: Fetched
+    items: Sequence[Item]
+    diff: Diff
+    verdicts: Mapping[str, Verdict]
+    routes: Mapping[str, Sequence[Route]]  # by item key: who is to be alerted of each new notice
+    started: dt.datetime
+    now: dt.datetime
+    duplicate_window: dt.timedelta = dt.timedelta(days=30)
+
+
+def record_success(session: Session, record: CheckRecord) -> CheckSummary:
     """Store the new snapshot, the changes and the deliveries they cause. The caller commits once.
 
-    A new notice whose document another source published within `duplicate_window` becomes a sighting of
-    that notice: logged, linked, never alerted a second time.
+    A new notice whose document another source published within the duplicate window becomes a sighting
+    of that notice: logged, linked, never alerted a second time.
     """
+    source, diff, now = record.source, record.diff, record.now
     state = _state(session, source)
     notices = {n.key: n for n in session.scalars(select(Notice).where(Notice.source_name == source.name))}
-    current_keys = {item.key for item in items}
+    current_keys = {item.key for item in record.items}
     new_keys = {item.key for item in diff.new}
     changed_keys = {current.key for _, current in diff.changed}
     gone_keys = {item.key for item in diff.gone}
     deliveries = relevant_new = 0
 
-    for position, item in enumerate(items):
+    for position, item in enumerate(record.items):
         notice = notices.get(item.key)
         if notice is None:
-            notice = Notice(source_name=source.name, key=item.key, first_seen_at=now, extra=item.extra)
+            notice = Notice(source_name=source.name, key=item.key, first_seen_at=now)
             session.add(notice)
             notices[item.key] = notice
         previous = {
@@ -141,48 +170,32 @@ def record_success(
         }
         notice.title, notice.url, notice.published = item.title, item.url, item.published
         notice.listed, notice.position, notice.last_seen_at, notice.gone_at = True, position, now, None
-        if item.extra:
-            notice.extra = {**(notice.extra or {}), **item.extra}
-        if item.key in verdicts:
-            _apply_verdict(notice, verdicts[item.key])
+        _apply_item(notice, item)
+        if item.key in record.verdicts:
+            _apply_verdict(notice, record.verdicts[item.key])
         if notice.fingerprint is None or item.key in changed_keys:
             notice.fingerprint = title_fingerprint(item.title)
         if diff.baseline or (item.key not in new_keys and item.key not in changed_keys):
             continue
         session.flush()  # ids for the change and delivery rows
-        kind = "new" if item.key in new_keys else "changed"
-        change = _change(notice, kind, now, previous if kind == "changed" else {})
+        kind = ChangeKind.NEW if item.key in new_keys else ChangeKind.CHANGED
+        change = _change(notice, kind, now, previous if kind is ChangeKind.CHANGED else {})
         session.add(change)
-        if kind != "new":
+        if kind is not ChangeKind.NEW:
             continue
         session.flush()
         already_told: set[tuple[str, str]] = set()
-        if original := _earlier_sighting(session, notice, now - duplicate_window):
+        if original := _earlier_sighting(session, notice, now - record.duplicate_window):
             notice.canonical_id = original.id
             change.previous = {"duplicate_of": original.id, "source": original.source_name, "url": original.url}
             # only who was (or will be) alerted of the original is spared the repost: a baseline original,
             # or one a subscription filtered out, alerted nobody
-            told = session.execute(
-                select(Delivery.subscription, Delivery.channel).where(Delivery.notice_id == original.id)
-            )
-            already_told = {(subscription, channel) for subscription, channel in told}
+            already_told = outbox.told_of(session, original.id)
         relevant_new += int(notice.relevant)
-        for target in router(item, verdicts[item.key]):
-            if (target.subscription, target.channel) in already_told:
+        for route in record.routes.get(item.key, ()):
+            if (route.subscription, route.channel) in already_told:
                 continue
-            session.add(
-                Delivery(
-                    change_id=change.id,
-                    notice_id=notice.id,
-                    subscription=target.subscription,
-                    channel=target.channel,
-                    mode=target.mode,
-                    status="pending",
-                    attempts=0,
-                    created_at=now,
-                    next_attempt_at=target.due_at,
-                )
-            )
+            outbox.enqueue_notice(session, change.id, notice.id, route, now)
             deliveries += 1
 
     for key, notice in notices.items():
@@ -192,18 +205,18 @@ def record_success(
         if key in gone_keys:
             notice.gone_at = now
             session.flush()
-            session.add(_change(notice, "gone", now, {}))
+            session.add(_change(notice, ChangeKind.GONE, now, {}))
 
     state.baselined = True
-    state.etag, state.last_modified = fetched.etag, fetched.last_modified
+    state.etag, state.last_modified = record.fetched.etag, record.fetched.last_modified
     state.config_hash = config_hash(source)
-    _mark_health(state, "ok", None, now, fetched)
+    _mark_health(state, Health.OK, None, now, record.fetched)
     state.last_ok_at = now
-    state.item_count = len(items)
+    state.item_count = len(record.items)
     summary = CheckSummary(
         source=source.name,
-        outcome="baseline" if diff.baseline else "ok",
-        items=len(items),
+        outcome=CheckOutcome.BASELINE if diff.baseline else CheckOutcome.OK,
+        items=len(record.items),
         new=len(diff.new),
         changed=len(diff.changed),
         gone=len(diff.gone),
@@ -211,11 +224,11 @@ def record_success(
         deliveries=deliveries,
         baseline=diff.baseline,
     )
-    _add_run(session, summary, started, now, fetched.elapsed_s)
+    _add_run(session, summary, record.started, now, record.fetched.elapsed_s)
     return summary
 
 
-def _change(notice: Notice, kind: str, now: dt.datetime, previous: dict[str, object]) -> Change:
+def _change(notice: Notice, kind: ChangeKind, now: dt.datetime, previous: dict[str, object]) -> Change:
     """A row of the detected-changes log, carrying the notice as it is now."""
     return Change(
         notice_id=notice.id,
@@ -244,10 +257,10 @@ def _earlier_sighting(session: Session, notice: Notice, since: dt.datetime) -> N
 
 
 def _mark_health(
-    state: SourceState, status: str, reason: str | None, now: dt.datetime, fetched: Fetched | None
+    state: SourceState, status: Health, reason: str | None, now: dt.datetime, fetched: Fetched | None
 ) -> None:
     state.status, state.status_reason, state.last_checked_at = status, reason, now
-    state.consecutive_failures = 0 if status == "ok" else state.consecutive_failures + 1
+    state.consecutive_failures = 0 if status is Health.OK else state.consecutive_failures + 1
     if fetched is not None:
         state.last_elapsed_s = fetched.elapsed_s
         state.fetch_mode = fetched.mode
@@ -257,9 +270,9 @@ def record_not_modified(
     session: Session, source: Source, fetched: Fetched, now: dt.datetime, started: dt.datetime
 ) -> CheckSummary:
     state = _state(session, source)
-    _mark_health(state, "ok", None, now, fetched)
+    _mark_health(state, Health.OK, None, now, fetched)
     state.last_ok_at = now
-    summary = CheckSummary(source=source.name, outcome=FetchOutcome.NOT_MODIFIED.value, items=state.item_count)
+    summary = CheckSummary(source=source.name, outcome=CheckOutcome.NOT_MODIFIED, items=state.item_count)
     _add_run(session, summary, started, now, fetched.elapsed_s)
     return summary
 
@@ -267,7 +280,7 @@ def record_not_modified(
 def record_problem(
     session: Session,
     source: Source,
-    status: str,
+    outcome: CheckOutcome,
     reason: str,
     fetched: Fetched | None,
     now: dt.datetime,
@@ -275,8 +288,8 @@ def record_problem(
 ) -> CheckSummary:
     """A blocked, failed or rotten check: health changes, the snapshot and its validators do not."""
     state = _state(session, source)
-    _mark_health(state, status, reason, now, fetched)
-    summary = CheckSummary(source=source.name, outcome=status, reason=reason)
+    _mark_health(state, outcome.health, reason, now, fetched)
+    summary = CheckSummary(source=source.name, outcome=outcome, reason=reason)
     _add_run(session, summary, started, now, fetched.elapsed_s if fetched else 0.0)
     return summary
 
@@ -317,9 +330,9 @@ def record_history(
             position=0,
             first_seen_at=now,
             last_seen_at=now,
-            extra=item.extra,
             fingerprint=title_fingerprint(item.title),
         )
+        _apply_item(notice, item)
         if item.key in verdicts:
             _apply_verdict(notice, verdicts[item.key])
         session.add(notice)

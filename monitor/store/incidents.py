@@ -1,7 +1,8 @@
 """Incidents: a source or channel that stopped working, opened once and resolved once.
 
 Opening or resolving writes the operator alerts into the outbox in the same transaction, so each incident
-is announced exactly once each way, whatever crashes in between.
+is announced exactly once each way, whatever crashes in between. Who is told (the routes) is decided by
+the caller from the subscriptions and handed in as plain data.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.alert.route import Route
-from monitor.store.models import Delivery, Incident
+from monitor.store import outbox
+from monitor.store.models import Incident, SourceState
+from monitor.values import Health, Route
 
 
 def open_incident(session: Session, kind: str, subject: str) -> Incident | None:
@@ -21,24 +23,6 @@ def open_incident(session: Session, kind: str, subject: str) -> Incident | None:
         Incident.subject_kind == kind, Incident.subject == subject, Incident.resolved_at.is_(None)
     )
     return session.scalars(query.order_by(Incident.id.desc()).limit(1)).first()
-
-
-def _announce(session: Session, incident: Incident, event: str, routes: Sequence[Route], now: dt.datetime) -> None:
-    for target in routes:
-        session.add(
-            Delivery(
-                incident_id=incident.id,
-                event=event,
-                subscription=target.subscription,
-                channel=target.channel,
-                mode="immediate",
-                status="pending",
-                attempts=0,
-                created_at=now,
-                next_attempt_at=now,
-                done_targets=[],
-            )
-        )
 
 
 def raise_incident(
@@ -50,7 +34,7 @@ def raise_incident(
     incident = Incident(subject_kind=kind, subject=subject, opened_at=now, reason=reason)
     session.add(incident)
     session.flush()
-    _announce(session, incident, "opened", routes, now)
+    outbox.enqueue_ops(session, incident.id, "opened", routes, now)
     return incident
 
 
@@ -61,5 +45,42 @@ def resolve_incident(
     if incident is None:
         return None
     incident.resolved_at = now
-    _announce(session, incident, "resolved", routes, now)
+    outbox.enqueue_ops(session, incident.id, "resolved", routes, now)
     return incident
+
+
+def watch_source(
+    session: Session, name: str, failures_to_open: int, routes: Sequence[Route], now: dt.datetime
+) -> str | None:
+    """Open or resolve the source's incident from its recorded health; returns "opened", "resolved" or None.
+
+    Derived from the stored state alone, so running it again (after a crash) changes nothing.
+    """
+    state = session.get(SourceState, name)
+    if state is None:
+        return None
+    if state.status == Health.OK:
+        return "resolved" if resolve_incident(session, "source", name, routes, now) else None
+    if state.consecutive_failures >= failures_to_open and open_incident(session, "source", name) is None:
+        reason = f"{state.status}: {state.status_reason} ({state.consecutive_failures} checks in a row)"
+        raise_incident(session, "source", name, reason, routes, now)
+        return "opened"
+    return None
+
+
+def watch_channel(
+    session: Session,
+    channel: str,
+    failed_attempts: int,
+    failures_to_open: int,
+    error: str | None,
+    routes: Sequence[Route],
+    now: dt.datetime,
+) -> None:
+    """After a send: a channel that delivered resolves its incident; one that failed `failures_to_open`
+    attempts of one alert opens one."""
+    if error is None:
+        resolve_incident(session, "channel", channel, routes, now)
+    elif failed_attempts >= failures_to_open:
+        reason = f"{failed_attempts} failed attempts to deliver an alert; last error: {error}"
+        raise_incident(session, "channel", channel, reason, routes, now)

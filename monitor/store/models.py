@@ -62,7 +62,7 @@ class SourceState(Base):
     last_modified: Mapped[str | None] = mapped_column(Text)
     config_hash: Mapped[str | None] = mapped_column(String(64))  # validators only hold for the same config
     baselined: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default="never")  # ok, blocked, error, rot, never
+    status: Mapped[str] = mapped_column(String(16), default="never")  # a values.Health
     status_reason: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     item_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -95,7 +95,18 @@ class Notice(Base):
     topics: Mapped[list[str]] = mapped_column(default=list)
     doc_type: Mapped[str | None] = mapped_column(String(32))
     deadline: Mapped[dt.date | None] = mapped_column(Date)
-    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # what following the notice read (sources with follow = true)
+    is_file: Mapped[bool] = mapped_column(Boolean, default=False)  # the row links straight to a file
+    body: Mapped[str | None] = mapped_column(Text)
+    detail_published: Mapped[dt.date | None] = mapped_column(Date)
+    detail_error: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    attachment_text: Mapped[str | None] = mapped_column(Text)
+    # the verdict's reason with its places, and the facts a specialist looks for
+    matches: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    gloss: Mapped[str | None] = mapped_column(Text)  # one line of English, shown in alerts
+    document_number: Mapped[str | None] = mapped_column(String(128))
+    contact: Mapped[str | None] = mapped_column(Text)
     # the same document seen on another source within the window: this row is a sighting of that one
     canonical_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
     fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -110,7 +121,7 @@ class Change(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"))
     source_name: Mapped[str] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # new, changed, gone
+    kind: Mapped[str] = mapped_column(String(16))  # a values.ChangeKind
     detected_at: Mapped[dt.datetime]
     title: Mapped[str] = mapped_column(Text)
     url: Mapped[str] = mapped_column(Text)
@@ -157,7 +168,7 @@ class Delivery(Base):
     subscription: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(64))
     mode: Mapped[str] = mapped_column(String(16), default="immediate")
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sending, sent, dead
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # a values.DeliveryState
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime]
     next_attempt_at: Mapped[dt.datetime]  # when due; while "sending", the end of the sender's lease
@@ -180,7 +191,7 @@ class Run(Base):
     source_name: Mapped[str] = mapped_column(String(64), index=True)
     started_at: Mapped[dt.datetime]
     finished_at: Mapped[dt.datetime]
-    outcome: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))  # a values.CheckOutcome
     items: Mapped[int] = mapped_column(Integer, default=0)
     new: Mapped[int] = mapped_column(Integer, default=0)
     changed: Mapped[int] = mapped_column(Integer, default=0)

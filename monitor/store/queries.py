@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.store.models import Change, Delivery, SourceState
+from monitor.store.models import Change, SourceState
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,6 @@ def change_log(session: Session, filters: LogFilter) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def deliveries(session: Session, statuses: tuple[str, ...] = ("pending", "sending", "dead")) -> list[Delivery]:
-    query = select(Delivery).where(Delivery.status.in_(statuses)).order_by(Delivery.id)
-    return list(session.scalars(query).unique())
 
 
 def source_health(session: Session) -> dict[str, SourceState]:

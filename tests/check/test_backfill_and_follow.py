@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 
 from sqlalchemy import func, select
@@ -73,15 +74,15 @@ def test_follow_fetches_detail_body_date_and_attachments(site, inbox, settings_f
     with database.sessions() as session:
         notice = session.scalars(select(Notice).where(Notice.key == "20260923101512999")).one()
         assert notice.relevant and "嵌合抗原受体" in notice.terms
-        assert "首页" not in notice.extra["body"]  # the body container, not the page's navigation
-        assert notice.extra["detail_published"] == "2026-09-23"
-        names = [a["name"] for a in notice.extra["attachments"]]
+        assert "首页" not in notice.body  # the body container, not the page's navigation
+        assert notice.detail_published == dt.date(2026, 9, 23)
+        names = [a["name"] for a in notice.attachments]
         assert names == ["1.技术要求.pdf", "2.起草说明.docx"]
-        assert all(a["bytes"] > 0 for a in notice.extra["attachments"])
-        pdf, broken = notice.extra["attachments"]
-        assert pdf["kind"] == "pdf" and pdf["chars"] > 0 and "AAV vectors" in notice.extra["attachment_text"]
+        assert all(a["bytes"] > 0 for a in notice.attachments)
+        pdf, broken = notice.attachments
+        assert pdf["kind"] == "pdf" and pdf["chars"] > 0 and "AAV vectors" in notice.attachment_text
         assert broken["error"]  # not a real DOCX: reported, the check went on
-        assert {"term": "AAV", "where": "attachment", "weight": 1.5} in notice.extra["matched"]
+        assert {"term": "AAV", "where": "attachment", "weight": 1.5} in notice.matches
         assert session.scalar(select(func.count()).select_from(Change)) == 1
 
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from monitor.app import open_store, running_pipeline
-from monitor.check.expected import list_probe
+from monitor.check.interpret import ListProbe
 from monitor.config.settings import BrowserSettings, FetchSettings
 from monitor.fetch import HttpFetcher, RequestOptions
 from monitor.fetch.backoff import HostBackoff
@@ -227,7 +227,7 @@ def test_a_rendered_page_with_the_challenge_script_is_content_when_the_list_is_t
     page = site_page("nhc-qjjys-rlyczygl.html").decode()
     passed = page.replace("<head>", "<head><script>$_ts=window['$_ts'];if(!$_ts)$_ts={};$_ts.nsd=1;</script>", 1)
     assert len(passed) < 20_000 and looks_like_challenge(passed)
-    probe = list_probe(source)
+    probe = ListProbe(source)
     assert block_reason(200, passed, probe) is None
     assert block_reason(200, site_page("nmpa-412-challenge.html").decode(), probe) is not None
     assert block_reason(200, passed) is not None  # without knowing the list, a small page with the marker is suspect
@@ -241,7 +241,7 @@ def test_an_http_fetch_with_the_list_probe_tells_a_passed_page_from_the_challeng
 
     async def go():
         async with fetcher() as http:
-            options = RequestOptions(expect=list_probe(source))
+            options = RequestOptions(expect=ListProbe(source))
             return await http.fetch(site.url("/list.shtml"), options), await http.fetch(
                 site.url("/challenge.shtml"), options
             )

@@ -2,9 +2,8 @@
 
 import datetime as dt
 
-from monitor.extract import extract_items
 from monitor.values import Fetched, FetchOutcome
-from tests.helpers import catalogue, site_page
+from tests.helpers import catalogue, items_of, site_page
 
 
 def fetched_from(name: str, url: str, content_type: str | None = None) -> Fetched:
@@ -19,7 +18,7 @@ def fetched_from(name: str, url: str, content_type: str | None = None) -> Fetche
 
 def test_nmpa_list_uses_full_titles_absolute_links_and_stable_ids():
     source = catalogue()["nmpa-ggtg"]
-    items = extract_items(fetched_from("nmpa-ggtg.html", source.url), source)
+    items = items_of(fetched_from("nmpa-ggtg.html", source.url), source)
     assert len(items) == 20
     first = items[0]
     assert first.title == "商务部等5部门关于调整《向特定国家（地区）出口易制毒化学品管理目录》的公告"
@@ -33,7 +32,7 @@ def test_nmpa_list_uses_full_titles_absolute_links_and_stable_ids():
 
 def test_govcn_link_text_titles_padded_dates_and_mixed_links():
     source = catalogue()["govcn-zhengce"]
-    items = extract_items(fetched_from("govcn-zhengce.html", source.url, "text/html"), source)
+    items = items_of(fetched_from("govcn-zhengce.html", source.url, "text/html"), source)
     assert len(items) == 8
     assert items[0].title == "中共中央办公厅 国务院办公厅印发《关于分类推进高校改革的意见》"
     assert items[0].url == "https://www.gov.cn/zhengce/202609/content_7081587.htm"
@@ -44,7 +43,7 @@ def test_govcn_link_text_titles_padded_dates_and_mixed_links():
 
 def test_guangdong_pinned_row_br_in_titles_and_mixed_schemes():
     source = catalogue()["gdmpa-tzgg"]
-    items = extract_items(fetched_from("gdmpa-tzgg.html", source.url), source)
+    items = items_of(fetched_from("gdmpa-tzgg.html", source.url), source)
     assert len(items) == 20
     assert items[0].published == dt.date(2026, 1, 14)  # pinned, older than the rows below it
     assert items[0].url.startswith("http://mpa.gd.gov.cn/")
@@ -70,7 +69,7 @@ def test_gbk_page_with_relative_links():
         content=html,
         text=html.decode("gb18030"),
     )
-    (item,) = extract_items(fetched, source)
+    (item,) = items_of(fetched, source)
     assert item.title == "关于CAR-T细胞治疗产品的通告"  # full-width letters normalised, 细胞 kept
     assert item.key == "20260101000000001"
 
@@ -80,4 +79,4 @@ def test_duplicate_rows_collapse_to_one_item():
     row = '<li><a href="./a/20260101000000001.html" title="t">t</a><span>(2026-01-01)</span></li>'
     html = f'<div class="list"><ul>{row}{row}</ul></div>'
     fetched = Fetched(url=source.url, final_url=source.url, status=200, outcome=FetchOutcome.OK, text=html)
-    assert len(extract_items(fetched, source)) == 1
+    assert len(items_of(fetched, source)) == 1

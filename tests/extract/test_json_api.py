@@ -3,10 +3,9 @@ import json
 
 import pytest
 
-from monitor.extract import extract_items
 from monitor.extract.json_api import JsonShapeError
 from monitor.values import Fetched, FetchOutcome
-from tests.helpers import catalogue, site_page
+from tests.helpers import catalogue, items_of, site_page
 
 
 def answer(text: str, url: str) -> Fetched:
@@ -16,7 +15,7 @@ def answer(text: str, url: str) -> Fetched:
 def test_cde_guideline_records_become_items_with_detail_links():
     source = catalogue()["cde-guidelines"]
     data = json.loads(site_page("cde-guidelines.json"))
-    items = extract_items(answer(json.dumps(data, ensure_ascii=False), source.url), source)
+    items = items_of(answer(json.dumps(data, ensure_ascii=False), source.url), source)
     records = data["data"]["records"]
     assert len(items) == len(records)
     first = records[0]
@@ -28,10 +27,10 @@ def test_cde_guideline_records_become_items_with_detail_links():
 def test_a_non_json_answer_is_an_error_not_an_empty_list():
     source = catalogue()["cde-guidelines"]
     with pytest.raises(JsonShapeError, match="not JSON"):
-        extract_items(answer(site_page("cde-403-waf.html").decode(), source.url), source)
+        items_of(answer(site_page("cde-403-waf.html").decode(), source.url), source)
 
 
 def test_a_missing_records_path_is_named():
     source = catalogue()["cde-guidelines"]
     with pytest.raises(JsonShapeError, match=r"data\.records"):
-        extract_items(answer('{"code": 500, "msg": "error"}', source.url), source)
+        items_of(answer('{"code": 500, "msg": "error"}', source.url), source)

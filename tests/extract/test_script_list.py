@@ -1,8 +1,8 @@
 import datetime as dt
 
 from monitor.config.sources import Source
-from monitor.extract import extract_items
 from monitor.values import Fetched, FetchOutcome
+from tests.helpers import items_of
 
 PAGE = """<html><body><script>
 var urls=new Array(); var headers=new Array(); var year=new Array();
@@ -16,7 +16,7 @@ def test_parallel_javascript_arrays_become_items():
         name="bj", agency="BJSTC", region="CN-BJ", url="https://kw.beijing.gov.cn/col/col736/index.html", kind="script"
     )
     fetched = Fetched(url=source.url, final_url=source.url, status=200, outcome=FetchOutcome.OK, text=PAGE)
-    first, second = extract_items(fetched, source)
+    first, second = items_of(fetched, source)
     assert first.url == "https://kw.beijing.gov.cn/col/col736/202609/t20260915_4301.html"
     assert first.published == dt.date(2026, 9, 15)
     assert second.title == "关于发布2026年度项目指南的通知"

@@ -11,10 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from monitor.check.expected import list_probe, wait_selector
-from monitor.check.pipeline import fetch_source
+from monitor.check.interpret import ListProbe
+from monitor.check.requests import SourceRequests, wait_selector
 from monitor.config.settings import BrowserSettings, FetchSettings
-from monitor.extract import extract_items
 from monitor.fetch import BrowserFetcher, BrowserRequest, HttpFetcher, RequestOptions
 from monitor.fetch.browser import CHROMIUM_FLAGS, browser_unavailable
 from monitor.fetch.modes import fetch_by_mode
@@ -22,7 +21,7 @@ from monitor.testing.challengesite import ChallengeSite
 from monitor.testing.localsite import LocalSite, Page
 from monitor.testing.mailsink import free_port
 from monitor.values import FetchOutcome
-from tests.helpers import catalogue, site_page, wait_for
+from tests.helpers import catalogue, items_of, site_page, wait_for
 
 LIST = "/xxgk/ggtg/index.html"
 ROWS = "div.list ul li"
@@ -79,7 +78,7 @@ def test_headless_chromium_passes_the_challenge_that_stops_plain_httpx(chromium,
     (browsed,), launches = fetch_all(chromium, "browser", [guarded.url(LIST)], BrowserRequest(wait_for=ROWS))
     assert browsed.outcome is FetchOutcome.OK and browsed.status == 200
     assert browsed.mode == "browser" and browsed.elapsed_s > 0 and launches == 1
-    items = extract_items(browsed, nmpa(guarded.url(LIST)))
+    items = items_of(browsed, nmpa(guarded.url(LIST)))
     assert len(items) == 20
     assert guarded.passes == 1  # the reload after the script set its cookie
 
@@ -103,11 +102,11 @@ def test_a_small_page_that_passed_is_not_taken_for_the_challenge_it_still_carrie
         site.set(path, Page(site_page("nhc-qjjys-rlyczygl.html")))
         local = source.model_copy(update={"url": site.url(path), "min_delay_s": 0.0})
         request = BrowserRequest(wait_for=wait_selector(local))
-        results, _ = fetch_all(chromium, "auto", [local.url] * 2, request, RequestOptions(expect=list_probe(local)))
+        results, _ = fetch_all(chromium, "auto", [local.url] * 2, request, RequestOptions(expect=ListProbe(local)))
     handed = results[1]
     assert handed.mode == "http+cookies" and handed.outcome is FetchOutcome.OK
     assert "$_ts" in handed.text and len(handed.text) < 20_000  # small, with the marker, and still the list
-    assert len(extract_items(handed, local)) > 0
+    assert len(items_of(handed, local)) > 0
 
 
 def test_an_api_that_wants_signed_requests_is_called_from_inside_the_page(chromium):
@@ -120,13 +119,13 @@ def test_an_api_that_wants_signed_requests_is_called_from_inside_the_page(chromi
 
         async def go():
             async with http_fetcher() as plain, BrowserFetcher(chromium, plain) as browser:
-                return [await fetch_source(plain, local, browser=browser) for _ in range(3)]
+                return [await SourceRequests(plain, browser).list_page(local) for _ in range(3)]
 
         results = asyncio.run(go())
         posts = [r for r in site.requests if r.method == "POST"]
     assert [r.outcome for r in results] == [FetchOutcome.OK] * 3
     assert [r.mode for r in results] == ["browser"] * 3
-    assert all(len(extract_items(r, local)) == 15 for r in results)
+    assert all(len(items_of(r, local)) == 15 for r in results)
     unsigned = [r for r in posts if "_sig=" not in r.path]
     signed = [r for r in posts if "_sig=" in r.path]
     # the plain POST, then one try with the handed-off cookies; after that the host goes straight to the page
@@ -291,7 +290,7 @@ def test_an_existing_chrome_is_attached_over_cdp_and_left_running(chromium, guar
         settings = chromium.model_copy(update={"cdp_url": endpoint})
         (fetched,), launches = fetch_all(settings, "browser", [guarded.url(LIST)], BrowserRequest(wait_for=ROWS))
         assert fetched.outcome is FetchOutcome.OK and launches == 1
-        assert len(extract_items(fetched, nmpa(guarded.url(LIST)))) == 20
+        assert len(items_of(fetched, nmpa(guarded.url(LIST)))) == 20
         assert chrome.poll() is None and _answers(endpoint + "/json/version")  # still there for its owner
     finally:
         chrome.terminate()

@@ -1,9 +1,12 @@
+import datetime as dt
+import json
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from monitor.store.db import current_revision, open_database, upgrade_database
-from monitor.store.models import Change, Delivery
+from monitor.store.db import current_revision, open_database, session_factory, upgrade_database
+from monitor.store.models import Change, Delivery, Notice
 from tests.helpers import seeded
 
 
@@ -11,7 +14,7 @@ def test_sqlite_default_is_wal_and_migrated(tmp_path):
     engine = open_database(f"sqlite:///{tmp_path}/deep/dir/cgt.db")
     upgrade_database(engine)
     upgrade_database(engine)  # idempotent
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0005"
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
 
@@ -36,3 +39,42 @@ def test_one_delivery_per_subscription_notice_and_channel(tmp_path):
                 next_attempt_at=now,
             )
         )
+
+
+def test_notices_stored_before_typed_fields_keep_their_detail_and_reason(tmp_path):
+    """A database from before the typed notice columns: its followed notice keeps body, files and reason."""
+    engine = open_database(f"sqlite:///{tmp_path}/cgt.db")
+    upgrade_database(engine, "0004")
+    extra = {
+        "file": False,
+        "body": "体内基因治疗产品药学研究",
+        "detail_published": "2026-09-23",
+        "attachments": [{"url": "https://x/a.pdf", "name": "附件1", "kind": "pdf", "chars": 10, "text": "AAV"}],
+        "attachment_text": "AAV vectors",
+        "matched": [{"term": "AAV", "where": "attachment", "weight": 1.5}],
+        "gloss": "Guideline on gene therapy",
+        "document_number": "2022年第31号",
+    }
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO sources (name, agency, region, url, baselined, status, consecutive_failures, item_count)"
+                " VALUES ('s', 'CDE', 'CN', 'https://x', 1, 'ok', 0, 1)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO notices (source_name, key, title, url, listed, position, first_seen_at, last_seen_at,"
+                " relevant, score, terms, topics, extra) VALUES ('s', 'k', 't', 'https://x/1', 1, 0,"
+                " '2026-09-23 00:00:00', '2026-09-23 00:00:00', 1, 2.0, '[]', '[]', :extra)"
+            ),
+            {"extra": json.dumps(extra, ensure_ascii=False)},
+        )
+    upgrade_database(engine)
+    with session_factory(engine)() as session:
+        notice = session.scalars(select(Notice)).one()
+    assert notice.body == "体内基因治疗产品药学研究" and notice.detail_published == dt.date(2026, 9, 23)
+    assert notice.attachments == [{"url": "https://x/a.pdf", "name": "附件1", "kind": "pdf", "chars": 10}]
+    assert notice.attachment_text == "AAV vectors" and notice.gloss == "Guideline on gene therapy"
+    assert notice.matches == [{"term": "AAV", "where": "attachment", "weight": 1.5}]
+    assert notice.document_number == "2022年第31号" and notice.is_file is False

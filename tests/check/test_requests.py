@@ -1,6 +1,6 @@
 import pytest
 
-from monitor.check.paging import NoPaging, page_request
+from monitor.check.requests import NoPaging, page_request
 from tests.helpers import catalogue
 
 
