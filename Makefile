@@ -24,6 +24,8 @@ demo: setup
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: $(VENV)/.dev lint
 	$(BIN)/pytest -q
@@ -32,4 +34,4 @@ bench: setup
 	$(BIN)/python bench/cycle.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config.settings import Channel, Settings, Subscription
+from monitor.config.settings import BrowserSettings, Channel, Settings, Subscription
+from monitor.fetch.browser import browser_unavailable
 from monitor.testing.localsite import LocalSite
 from monitor.testing.mailsink import MailSink, free_port
-from tests.helpers import quick_fetch
+from tests.helpers import quick_fetch, require
 
 
 @pytest.fixture
@@ -99,3 +100,25 @@ def postgres_url() -> Iterator[str]:
     yield url
     subprocess.run(stop, capture_output=True)
     shutil.rmtree(scratch, ignore_errors=True)
+
+
+# --- Chromium: Debian's, driven by Playwright ---
+
+
+@pytest.fixture
+def chromium() -> BrowserSettings:
+    """Browser settings for tests; the test is marked `browser` and skipped (failed in CI) without Chromium."""
+    settings = BrowserSettings(page_timeout_s=20)
+    require(browser_unavailable(settings))
+    return settings
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Markers from the parts a test uses, so `-m "not browser and not postgres and not slow"` selects the
+    quick subset without a list to keep up to date."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "chromium" in fixtures:
+            item.add_marker(pytest.mark.browser)
+        if "postgres_url" in fixtures:
+            item.add_marker(pytest.mark.postgres)

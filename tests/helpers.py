@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 
 from monitor.app import Database, running_pipeline
@@ -46,6 +47,15 @@ def site_page(name: str) -> bytes:
 def items_of(fetched: Fetched, source: Source, base_url: str | None = None) -> list[Item]:
     """What the source's extractor reads from a fetched page (links resolved against where it came from)."""
     return source_items(source, fetched.text, base_url or fetched.final_url or source.url)
+
+
+def require(reason: str | None) -> None:
+    """Skip where a machine part is missing locally; in CI (env CI set) that is a failure."""
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"this test needs it in CI: {reason}")
+    pytest.skip(f"skipped: {reason}")
 
 
 def quick_fetch(**changes: Any) -> FetchSettings:

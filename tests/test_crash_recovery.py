@@ -7,6 +7,8 @@ import pytest
 from monitor.testing.localsite import Page
 from tests.helpers import deployment, next_day, run_cli, site_page
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def baselined(tmp_path, site, inbox):

@@ -4,12 +4,15 @@ import signal
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from monitor.config.settings import Settings
 from monitor.scheduler import Daemon
 from monitor.testing.localsite import Page
 from tests.helpers import ROOT, catalogue, deployment, site_page, wait_for
+
+pytestmark = pytest.mark.slow
 
 
 class _Pipeline:

@@ -70,7 +70,8 @@ class Dispatcher:
                 Notice.canonical_id.in_(notice_ids)
             )
             for canonical_id, source_name, url in session.execute(query.order_by(Notice.id)):
-                found[canonical_id].append((source_name, url))
+                if canonical_id is not None:
+                    found[canonical_id].append((source_name, url))
         return found
 
     def _origins(self) -> dict[str, tuple[str, str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from monitor.config.sources import Source
+from monitor.extract.detail import read_detail
 from monitor.extract.registry import extract_items
 from monitor.fetch.blocked import looks_like_challenge
 from monitor.values import CheckOutcome, Fetched, FetchOutcome, Item
@@ -44,6 +45,11 @@ class ListProbe:
         if self._last is not None and self._last[0] is text and base_url == self.base_url:
             return self._last[1]
         return None
+
+
+def has_detail_text(text: str) -> bool:
+    """Does a text hold a notice's detail page (a body with words), rather than a challenge that resembles one?"""
+    return bool(read_detail(text, "").body)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from monitor.check.interpret import ListProbe
+from monitor.check.interpret import ListProbe, has_detail_text
 from monitor.config.sources import RequestSpec, Source
 from monitor.fetch.browser import BrowserFetcher, BrowserRequest
 from monitor.fetch.http import HttpFetcher, RequestOptions
@@ -108,7 +108,8 @@ class SourceRequests:
     async def detail_page(self, source: Source, url: str) -> Fetched:
         """A notice's detail page, as the source's list is fetched (through the browser when it needs one)."""
         browsing = BrowserRequest(headless=source.browser_headless)
-        return await fetch_by_mode(source.fetch, self.http, self.browser, url, _options(source), browsing)
+        options = _options(source, expect=has_detail_text)
+        return await fetch_by_mode(source.fetch, self.http, self.browser, url, options, browsing)
 
     async def attachment(self, source: Source, url: str) -> Fetched:
         """A linked file. A browser cannot hand back a file's bytes, so files go through the plain client,

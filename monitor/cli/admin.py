@@ -118,9 +118,11 @@ def deliveries_list(ctx: typer.Context) -> None:
     for column in ("id", "status", "subscription", "channel", "attempts", "next attempt", "title", "last error"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        title = (
-            row.change.title if row.change else f"[ops] {row.incident.subject_kind} {row.incident.subject} {row.event}"
-        )
+        incident = row.incident
+        if row.change is not None:
+            title = row.change.title
+        else:
+            title = f"[ops] {incident.subject_kind} {incident.subject} {row.event}" if incident else "[ops]"
         table.add_row(
             str(row.id),
             row.status,

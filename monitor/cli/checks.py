@@ -111,6 +111,6 @@ def demo(
     data_dir: Annotated[Path | None, typer.Option("--demo-dir", help="Keep the demo's database here.")] = None,
 ) -> None:
     """Offline demo: recorded pages served on 127.0.0.1, a baseline, a 'next day', alerts by local e-mail."""
-    from monitor.demo.run import run_demo
+    from monitor.cli.demo import run_demo
 
     raise typer.Exit(run_demo(console, data_dir))

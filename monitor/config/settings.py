@@ -195,8 +195,8 @@ def _check_references(settings: Settings, path: Path, text: str) -> None:
                     line=locate(text, "subscription", index, ["channels"]),
                     where=f"[[subscription]] #{index + 1} ({sub.name})",
                 )
-    for name, channel in settings.channels.items():
-        for url in channel.urls:
+    for name, configured in settings.channels.items():
+        for url in configured.urls:
             for ref in _ENV_REF.findall(url):
                 if ref not in os.environ:
                     raise ConfigError(

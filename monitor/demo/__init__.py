@@ -1,1 +1,4 @@
-"""The offline demo: recorded pages of real sources served on 127.0.0.1, a baseline and a 'next day'."""
+"""The offline demo's data: recorded pages of real sources and the rows they 'publish' overnight.
+
+The demo itself (`cgt-monitor demo`) is `monitor/cli/demo.py`.
+"""

@@ -44,6 +44,7 @@ class DetailPage:
 
 def read_detail(html: str, url: str) -> DetailPage:
     parser = LexborHTMLParser(html)
+    parser.strip_tags(["script", "style", "noscript"])  # code is not text (a challenge page is all code)
     body = ""
     for selector in BODY_SELECTORS:
         node = parser.css_first(selector)

@@ -163,7 +163,7 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
             notice = Notice(source_name=source.name, key=item.key, first_seen_at=now)
             session.add(notice)
             notices[item.key] = notice
-        previous = {
+        previous: dict[str, object] = {
             "title": notice.title,
             "url": notice.url,
             "published": notice.published.isoformat() if notice.published else None,

@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import urlsplit
 
 
@@ -108,7 +109,7 @@ class LocalSite:
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"{self._scheme}://{host}:{port}"
+        return f"{self._scheme}://{host!s}:{port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -130,8 +131,9 @@ class LocalSite:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> LocalSite:
-        return self.start()
+    def __enter__(self) -> Self:
+        self.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

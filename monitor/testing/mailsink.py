@@ -39,7 +39,7 @@ class _Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
-            self.mails.append(ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+            self.mails.append(ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 
 

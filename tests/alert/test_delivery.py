@@ -4,13 +4,14 @@ import datetime as dt
 import json
 import os
 
+import pytest
 from sqlalchemy import select
 
 from monitor.app import open_store
-from monitor.config.settings import Channel, FetchSettings, OpsSettings, Settings, Subscription
+from monitor.config.settings import Channel, OpsSettings, Settings, Subscription
 from monitor.store.models import Delivery, Incident
 from monitor.testing.localsite import LocalSite, Page
-from tests.helpers import hook_url, in_pipeline, local_source, next_day, serve, site_page
+from tests.helpers import hook_url, in_pipeline, local_source, next_day, quick_fetch, serve, site_page
 
 
 def hook_bodies(receiver: LocalSite, path: str = "/hook") -> list[dict]:
@@ -38,7 +39,7 @@ class Flaky:
 def make_settings(tmp_path, channels, subscriptions, **extra):
     return Settings(
         data_dir=tmp_path,
-        fetch=FetchSettings(per_host_min_delay_s=0.0, retries=0),
+        fetch=quick_fetch(),
         channels=channels,
         subscription=subscriptions,
         **extra,
@@ -95,6 +96,7 @@ def test_partial_success_retries_only_the_service_that_failed(tmp_path, site, in
         assert len(hook_bodies(receiver)) == 2
 
 
+@pytest.mark.slow
 def test_a_broken_source_alerts_ops_once_and_once_on_recovery(tmp_path, site, inbox):
     settings = make_settings(
         tmp_path,
@@ -171,6 +173,7 @@ def test_alerts_older_than_the_give_up_age_are_dead_and_reported(tmp_path, site,
     assert [m.subject for m in inbox.mails] == ["[cgt-monitor ops] channel 'team' is failing"]
 
 
+@pytest.mark.slow
 def test_two_dispatchers_at_once_send_each_alert_once(tmp_path, site):
     """The daemon and a `deliveries retry` (or two daemons) racing over one outbox: claims decide."""
     import subprocess

@@ -1,6 +1,7 @@
 import datetime as dt
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from monitor.app import open_store
@@ -19,6 +20,7 @@ def older_page(n: int) -> bytes:
     return f'<html><body><div class="list"><ul>{rows}</ul></div></body></html>'.encode()
 
 
+@pytest.mark.slow
 def test_backfill_reads_older_pages_politely_and_alerts_nothing(tmp_path, site, inbox):
     env = deployment(tmp_path, site, inbox.apprise_url())
     site.set("/xxgk/ggtg/index.html", Page(site_page("nmpa-ggtg.html")))
@@ -35,6 +37,7 @@ def test_backfill_reads_older_pages_politely_and_alerts_nothing(tmp_path, site, 
     assert "newly stored: 0" in rerun.stdout
 
 
+@pytest.mark.slow
 def test_backfill_refuses_a_source_without_paging(tmp_path, site, inbox):
     result = run_cli("--data-dir", str(tmp_path), "backfill", "govcn-zhengce", "--pages", "3")
     assert result.returncode == 2 and "page_url" in result.stderr

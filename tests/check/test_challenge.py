@@ -2,7 +2,6 @@
 
 import asyncio
 import itertools
-import os
 import re
 
 import httpx
@@ -10,26 +9,17 @@ import pytest
 
 from monitor.app import open_store, running_pipeline
 from monitor.check.interpret import ListProbe
-from monitor.config.settings import BrowserSettings, FetchSettings
+from monitor.config.settings import BrowserSettings
 from monitor.fetch import HttpFetcher, RequestOptions
 from monitor.fetch.backoff import HostBackoff
 from monitor.fetch.blocked import block_reason, looks_like_challenge
-from monitor.fetch.browser import browser_unavailable
 from monitor.store.models import SourceState
 from monitor.testing.challengesite import SCRIPT_PATH, SEED_COOKIE, TOKEN_COOKIE, Burst, ChallengeSite, digest
 from monitor.testing.localsite import LocalSite, Page
 from monitor.values import FetchOutcome
-from tests.helpers import ROOT, catalogue, next_day, run_cli, site_page
+from tests.helpers import ROOT, catalogue, next_day, quick_fetch, run_cli, site_page
 
 LIST = "/xxgk/ggtg/index.html"
-
-
-@pytest.fixture
-def chromium() -> None:
-    if reason := browser_unavailable(BrowserSettings()):
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests need this in CI: {reason}")
-        pytest.skip(f"browser tests skipped: {reason}")
 
 
 @pytest.fixture
@@ -146,7 +136,7 @@ def test_sources_test_uses_the_browser_for_a_source_behind_the_challenge(chromiu
 
 
 def fetcher(**kwargs) -> HttpFetcher:
-    return HttpFetcher(FetchSettings(per_host_min_delay_s=0.0, retries=0, timeout_s=5), **kwargs)
+    return HttpFetcher(quick_fetch(), **kwargs)
 
 
 def test_a_burst_refused_by_the_firewall_puts_the_host_on_back_off(settings_for):
@@ -179,6 +169,7 @@ def test_back_off_doubles_up_to_its_cap_with_jitter_and_resets_after_an_answer()
     assert low.remaining("h") == 0 and round(low.refused("h")) == 8
 
 
+@pytest.mark.slow
 def test_after_a_refusal_the_host_is_polled_one_request_at_a_time_with_spacing(site):
     now = [0.0]
     backoff = HostBackoff(base_s=30, clock=lambda: now[0])
@@ -267,3 +258,32 @@ def test_the_demo_polls_its_challenge_protected_source_with_the_browser_then_its
     assert "behind an imitation of its JS cookie challenge" in result.stdout
     assert len(rows) == 2 and "browser" in rows[0] and "http+cookies" in rows[1]
     assert "3 CGT-relevant, 3 e-mails received" in result.stdout
+
+
+DETAIL_PATH = "/xxgk/ggtg/a/20260923101512999.html"
+DETAIL_PAGE = """<html><head><meta name="PubDate" content="2026-09-23 10:15"></head><body>
+<div class="text"><p>为指导嵌合抗原受体T细胞（CAR-T）治疗产品的研发，制定本指导原则。</p></div></body></html>"""
+
+
+def test_a_followed_source_behind_the_challenge_reads_its_detail_pages_through_the_browser(chromium, settings_for):
+    """The detail page is fetched in the source's fetch mode: its challenge is passed, not stored as an error."""
+    settings = settings_for()
+    database = open_store(settings)
+    row = (
+        '<li><a href="../../xxgk/ggtg/a/20260923101512999.html" title="国家药监局关于发布一项技术指导原则的通告">…</a>'
+        "<span>(2026-09-23)</span></li>"
+    )
+    marker = "<!-- 信息公开公告通知 -->".encode()
+    with ChallengeSite(uses=1) as site:  # each cookie serves one request: every page needs the browser
+        site.set(LIST, Page(site_page("nmpa-ggtg.html")))
+        source = nmpa_at(site, fetch="auto", follow=True)
+        assert check(settings, database, source).summary.outcome == "baseline"
+        site.set(LIST, Page(site_page("nmpa-ggtg.html").replace(marker, marker + row.encode(), 1)))
+        site.set(DETAIL_PATH, Page(DETAIL_PAGE.encode()))
+        report = check(settings, database, source)
+        detail_requests = [r for r in site.requests if r.path == DETAIL_PATH]
+    assert report.summary.outcome == "ok" and report.summary.new == 1
+    (new,) = report.diff.new
+    assert new.detail is not None and new.detail.error is None and "CAR-T" in new.detail.body
+    assert report.verdicts[new.key].relevant  # judged on the body the browser read
+    assert len(detail_requests) >= 2  # challenged first, then passed

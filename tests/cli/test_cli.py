@@ -4,8 +4,12 @@ import csv
 import io
 import json
 
+import pytest
+
 from monitor.testing.localsite import Page
 from tests.helpers import ROOT, deployment, fixture_file, next_day, run_cli, site_page
+
+pytestmark = pytest.mark.slow
 
 
 def test_classify_reads_lines_and_writes_json_lines():

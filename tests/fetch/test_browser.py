@@ -13,34 +13,20 @@ import pytest
 
 from monitor.check.interpret import ListProbe
 from monitor.check.requests import SourceRequests, wait_selector
-from monitor.config.settings import BrowserSettings, FetchSettings
+from monitor.config.settings import BrowserSettings
 from monitor.fetch import BrowserFetcher, BrowserRequest, HttpFetcher, RequestOptions
-from monitor.fetch.browser import CHROMIUM_FLAGS, browser_unavailable
+from monitor.fetch.browser import CHROMIUM_FLAGS
 from monitor.fetch.modes import fetch_by_mode
 from monitor.testing.challengesite import ChallengeSite
 from monitor.testing.localsite import LocalSite, Page
 from monitor.testing.mailsink import free_port
 from monitor.values import FetchOutcome
-from tests.helpers import catalogue, items_of, site_page, wait_for
+from tests.helpers import catalogue, items_of, quick_fetch, require, site_page, wait_for
 
 LIST = "/xxgk/ggtg/index.html"
 ROWS = "div.list ul li"
 
-
-def require(reason: str | None) -> None:
-    """Skip where a machine part is missing locally; in CI (env CI set) that is a failure."""
-    if reason is None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests need this in CI: {reason}")
-    pytest.skip(f"browser tests skipped: {reason}")
-
-
-@pytest.fixture
-def chromium() -> BrowserSettings:
-    settings = BrowserSettings(page_timeout_s=20)
-    require(browser_unavailable(settings))
-    return settings
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
@@ -51,7 +37,7 @@ def guarded():
 
 
 def http_fetcher(**settings) -> HttpFetcher:
-    return HttpFetcher(FetchSettings(**{"per_host_min_delay_s": 0.0, "retries": 0, "timeout_s": 10, **settings}))
+    return HttpFetcher(quick_fetch(timeout_s=10, **settings))
 
 
 def nmpa(url: str):

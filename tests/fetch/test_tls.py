@@ -7,10 +7,10 @@ import subprocess
 
 import pytest
 
-from monitor.config.settings import FetchSettings
 from monitor.fetch import HttpFetcher, RequestOptions
 from monitor.testing.localsite import LocalSite, Page
 from monitor.values import FetchOutcome
+from tests.helpers import quick_fetch
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl command not installed")
 
@@ -73,7 +73,7 @@ def https_site(pki):
 
 def fetch(url, **options):
     async def go():
-        async with HttpFetcher(FetchSettings(per_host_min_delay_s=0, retries=0)) as fetcher:
+        async with HttpFetcher(quick_fetch()) as fetcher:
             return await fetcher.fetch(url, RequestOptions(**options))
 
     return asyncio.run(go())

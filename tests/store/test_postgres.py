@@ -7,10 +7,10 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from monitor.app import open_store
-from monitor.config.settings import Channel, FetchSettings, Settings, Subscription
+from monitor.config.settings import Channel, Settings, Subscription
 from monitor.store.db import current_revision
 from monitor.store.models import Change, Delivery
-from tests.helpers import in_pipeline, local_source, next_day, seeded, serve, site_page
+from tests.helpers import in_pipeline, local_source, next_day, quick_fetch, seeded, serve, site_page
 
 pytestmark = pytest.mark.postgres
 
@@ -51,7 +51,7 @@ def test_a_full_cycle_on_postgres(pg_database, site, inbox, tmp_path):
     settings = Settings(
         database_url=pg_database,
         data_dir=tmp_path,
-        fetch=FetchSettings(per_host_min_delay_s=0.0, retries=0),
+        fetch=quick_fetch(),
         channels={"mail": Channel(urls=[inbox.apprise_url()])},
         subscription=[Subscription(name="ra", channels=["mail"])],
     )
