@@ -6,10 +6,12 @@ import os
 import shutil
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from monitor.config.settings import BrowserSettings, Channel, Settings, Subscription
 from monitor.fetch.browser import browser_unavailable
@@ -100,6 +102,19 @@ def postgres_url() -> Iterator[str]:
     yield url
     subprocess.run(stop, capture_output=True)
     shutil.rmtree(scratch, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_database(postgres_url: str) -> Iterator[str]:
+    """A fresh, empty database on the PostgreSQL server, dropped afterwards."""
+    name = f"cgt_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 # --- Chromium: Debian's, driven by Playwright ---

@@ -47,9 +47,10 @@ def _date(value: object) -> dt.date | None:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("notices") as batch:
-        for column in _columns():
-            batch.add_column(column)
+    # plain ALTER TABLE on both engines (SQLite >= 3.35 drops columns in place): a batch copy of `notices`
+    # would delete the rows that changes and deliveries reference
+    for column in _columns():
+        op.add_column("notices", column)
     connection = op.get_bind()
     for row_id, extra in connection.execute(sa.select(notices.c.id, notices.c.extra)).all():
         extra = extra or {}
@@ -72,12 +73,10 @@ def upgrade() -> None:
                 contact=extra.get("contact"),
             )
         )
-    with op.batch_alter_table("notices") as batch:
-        batch.drop_column("extra")
+    op.drop_column("notices", "extra")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("notices") as batch:
-        batch.add_column(sa.Column("extra", sa.JSON(), nullable=False, server_default="{}"))
-        for column in _columns():
-            batch.drop_column(column.name)
+    op.add_column("notices", sa.Column("extra", sa.JSON(), nullable=False, server_default="{}"))
+    for column in _columns():
+        op.drop_column("notices", column.name)

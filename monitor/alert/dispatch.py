@@ -23,6 +23,7 @@ from monitor.alert.route import ops_routes
 from monitor.alert.send import Compose, Sender
 from monitor.config.settings import Settings
 from monitor.store import outbox
+from monitor.store.db import write_transaction
 from monitor.store.incidents import watch_channel
 from monitor.store.models import Delivery, Notice, SourceState, utcnow
 from monitor.values import Route
@@ -57,7 +58,7 @@ class Dispatcher:
 
     def _claim(self, batch: list[Delivery], now: dt.datetime) -> list[Delivery]:
         lease = now + dt.timedelta(seconds=self.settings.delivery.claim_lease_s)
-        with self.sessions.begin() as session:
+        with write_transaction(self.sessions) as session:
             return outbox.claim(session, batch, lease)
 
     def _sightings(self, notice_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
@@ -168,7 +169,7 @@ class Dispatcher:
         )
 
     def _record_success(self, batch: list[Delivery], channel: str, when: dt.datetime, report: DispatchReport) -> None:
-        with self.sessions.begin() as session:
+        with write_transaction(self.sessions) as session:
             report.sent += outbox.mark_sent(session, batch, when)
             watch_channel(
                 session, channel, 0, self.settings.ops.channel_failures, None, self._ops_routes(channel, when), when
@@ -185,7 +186,7 @@ class Dispatcher:
         channel = batch[0].channel
         retry_at = now + _backoff(self.settings, max(row.attempts for row in batch) + 1)
         give_up = dt.timedelta(hours=self.settings.delivery.give_up_after_h)
-        with self.sessions.begin() as session:
+        with write_transaction(self.sessions) as session:
             failure = outbox.mark_failed(session, batch, error, succeeded, now, retry_at, give_up)
             report.failed += failure.retried
             report.dead += len(failure.dead)

@@ -78,10 +78,14 @@ def route(
     channels: Mapping[str, Channel] | None = None,
 ) -> list[Route]:
     routes: list[Route] = []
+    seen: set[tuple[str, str]] = set()  # each (subscription, channel) once, whatever the file says
     for sub in subscriptions:
         if not matches(sub, source, item, verdict):
             continue
         for channel in sub.channels:
+            if (sub.name, channel) in seen:
+                continue
+            seen.add((sub.name, channel))
             due = now
             if sub.mode == "digest":
                 due = next_digest_time(now, sub.digest_at, timezone, sub.digest_weekday)

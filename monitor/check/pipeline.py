@@ -36,6 +36,7 @@ from monitor.store.checks import (
     record_problem,
     record_success,
 )
+from monitor.store.db import write_transaction
 from monitor.store.incidents import watch_source
 from monitor.store.models import utcnow
 from monitor.values import CheckOutcome, CheckSummary, Diff, Fetched, FetchOutcome, Item, Route, Verdict
@@ -204,7 +205,7 @@ class Pipeline:
         return await asyncio.to_thread(self._write_now, action)
 
     def _write_now(self, action: Callable[[Session], CheckSummary]) -> CheckSummary:
-        with self.sessions.begin() as session:
+        with write_transaction(self.sessions) as session:
             summary = action(session)
             session.flush()
             # the source's health as just recorded may open or close an incident: same transaction
@@ -243,7 +244,7 @@ class Pipeline:
         return report
 
     def _record_history(self, source: Source, history: list[Item], verdicts: dict[str, Verdict]) -> int:
-        with self.sessions.begin() as session:
+        with write_transaction(self.sessions) as session:
             return record_history(session, source, history, verdicts, utcnow())
 
     async def run_once(self, sources: Sequence[Source]) -> tuple[list[CheckReport], DispatchReport]:

@@ -185,7 +185,28 @@ def _star(match: re.Match[str]) -> str:
 
 
 def _check_references(settings: Settings, path: Path, text: str) -> None:
+    """Cross-table rules: names unique, channels known and listed once. A slip here would otherwise make
+    every alert of a notice collide with itself in the outbox."""
+    first_of: dict[str, int] = {}
     for index, sub in enumerate(settings.subscription):
+        where = f"[[subscription]] #{index + 1} ({sub.name})"
+        if sub.name in first_of:
+            raise ConfigError(
+                path,
+                f"field 'name': duplicate subscription name '{sub.name}' "
+                f"(first defined in [[subscription]] #{first_of[sub.name] + 1}); names must be unique",
+                line=locate(text, "subscription", index, ["name"]),
+                where=where,
+            )
+        first_of[sub.name] = index
+        repeated = sorted({channel for channel in sub.channels if sub.channels.count(channel) > 1})
+        if repeated:
+            raise ConfigError(
+                path,
+                f"field 'channels': channel '{repeated[0]}' is listed more than once",
+                line=locate(text, "subscription", index, ["channels"]),
+                where=where,
+            )
         for channel in sub.channels:
             if channel not in settings.channels:
                 known = ", ".join(sorted(settings.channels)) or "none defined"

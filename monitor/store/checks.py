@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import hashlib
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from monitor.classify.fingerprint import title_fingerprint
 from monitor.config.sources import Source
 from monitor.store import outbox
+from monitor.store.db import insert_ignore
 from monitor.store.models import Change, Notice, Run, SourceState
 from monitor.values import (
     Attachment,
@@ -52,6 +54,23 @@ def config_hash(source: Source) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
+def _insert_notice(session: Session, source_name: str, item: Item, now: dt.datetime) -> bool:
+    """The notice's row, unless another instance inserted it meanwhile; True when this one did."""
+    return insert_ignore(
+        session,
+        Notice.__table__,  # type: ignore[arg-type]
+        {
+            "source_name": source_name,
+            "key": item.key,
+            "title": item.title,
+            "url": item.url,
+            "published": item.published,
+            "first_seen_at": now,
+            "last_seen_at": now,
+        },
+    )
+
+
 def _detail(notice: Notice) -> Detail | None:
     if notice.body is None and not notice.attachments and notice.detail_error is None:
         return None
@@ -77,18 +96,22 @@ def _as_item(notice: Notice) -> Item:
 
 def _state(session: Session, source: Source) -> SourceState:
     state = session.get(SourceState, source.name)
-    if state is None:
-        state = SourceState(
-            name=source.name,
-            agency=source.agency,
-            region=source.region,
-            url=source.url,
-            baselined=False,
-            status=Health.NEVER,
-            consecutive_failures=0,
-            item_count=0,
+    if state is None:  # first sight; another instance may be creating the same row right now
+        insert_ignore(
+            session,
+            SourceState.__table__,  # type: ignore[arg-type]
+            {
+                "name": source.name,
+                "agency": source.agency,
+                "region": source.region,
+                "url": source.url,
+                "baselined": False,
+                "status": Health.NEVER,
+                "consecutive_failures": 0,
+                "item_count": 0,
+            },
         )
-        session.add(state)
+        state = session.get_one(SourceState, source.name)
     state.agency, state.region, state.url = source.agency, source.region, source.url
     return state
 
@@ -156,13 +179,19 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
     changed_keys = {current.key for _, current in diff.changed}
     gone_keys = {item.key for item in diff.gone}
     deliveries = relevant_new = 0
+    done_elsewhere: collections.Counter[ChangeKind] = collections.Counter()
 
     for position, item in enumerate(record.items):
         notice = notices.get(item.key)
+        # new and changed are decided again against the store as it is inside this transaction: another
+        # instance may have recorded the same page a moment ago, and then this one has nothing to add
+        first_here = notice is None and _insert_notice(session, source.name, item, now)
         if notice is None:
-            notice = Notice(source_name=source.name, key=item.key, first_seen_at=now)
-            session.add(notice)
+            notice = session.scalars(
+                select(Notice).where(Notice.source_name == source.name, Notice.key == item.key)
+            ).one()
             notices[item.key] = notice
+        stored_before = None if first_here else (notice.title, notice.url, notice.published)
         previous: dict[str, object] = {
             "title": notice.title,
             "url": notice.url,
@@ -176,6 +205,12 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
         if notice.fingerprint is None or item.key in changed_keys:
             notice.fingerprint = title_fingerprint(item.title)
         if diff.baseline or (item.key not in new_keys and item.key not in changed_keys):
+            continue
+        if item.key in new_keys and not first_here:
+            done_elsewhere[ChangeKind.NEW] += 1  # another instance stored it first, with its alerts
+            continue
+        if item.key in changed_keys and stored_before == item.fingerprint():
+            done_elsewhere[ChangeKind.CHANGED] += 1
             continue
         session.flush()  # ids for the change and delivery rows
         kind = ChangeKind.NEW if item.key in new_keys else ChangeKind.CHANGED
@@ -195,8 +230,7 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
         for route in record.routes.get(item.key, ()):
             if (route.subscription, route.channel) in already_told:
                 continue
-            outbox.enqueue_notice(session, change.id, notice.id, route, now)
-            deliveries += 1
+            deliveries += outbox.enqueue_notice(session, change.id, notice.id, route, now)
 
     for key, notice in notices.items():
         if key in current_keys or not notice.listed:
@@ -217,8 +251,8 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
         source=source.name,
         outcome=CheckOutcome.BASELINE if diff.baseline else CheckOutcome.OK,
         items=len(record.items),
-        new=len(diff.new),
-        changed=len(diff.changed),
+        new=len(diff.new) - done_elsewhere[ChangeKind.NEW],
+        changed=len(diff.changed) - done_elsewhere[ChangeKind.CHANGED],
         gone=len(diff.gone),
         relevant_new=relevant_new,
         deliveries=deliveries,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,12 +25,23 @@ def migrations_dir() -> Path:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # transactions are begun by _sqlite_begin, not by the driver: DDL (migrations) becomes transactional and
+    # write transactions can take the write lock up front
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers (web, CLI) never block the daemon's writes
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get(_IMMEDIATE)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_IMMEDIATE = "cgt_write_transaction"
 
 
 def open_database(url: str) -> Engine:
@@ -36,6 +51,7 @@ def open_database(url: str) -> Engine:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -65,3 +81,29 @@ def current_revision(engine: Engine) -> str | None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def write_transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """One write transaction, committed on leaving the block (rolled back on an exception).
+
+    On SQLite it takes the write lock when it begins (BEGIN IMMEDIATE): what it reads is what it writes
+    over, so two processes on one database wait for each other instead of failing on a stale snapshot.
+    """
+    with sessions.begin() as session:
+        session.connection(execution_options={_IMMEDIATE: True})
+        yield session
+
+
+def insert_ignore(session: Session, table: Table, values: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike; True when the row was inserted.
+
+    A row that exists already (written by another instance, or by a retry) is "already done", never an
+    error that would fail the transaction around it.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    key = next(iter(table.primary_key.columns))
+    # RETURNING rather than rowcount, which drivers report differently for a skipped row
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    return session.execute(statement).first() is not None

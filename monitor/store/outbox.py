@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from monitor.store.db import insert_ignore
 from monitor.store.models import Delivery
 from monitor.values import DeliveryState, Route
 
@@ -33,38 +34,44 @@ UNSENT = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.DEAD)
 # --- writing alerts, inside the check's (or incident's) transaction ---
 
 
-def enqueue_notice(session: Session, change_id: int, notice_id: int, route: Route, now: dt.datetime) -> None:
-    session.add(
-        Delivery(
-            change_id=change_id,
-            notice_id=notice_id,
-            subscription=route.subscription,
-            channel=route.channel,
-            mode=route.mode,
-            status=DeliveryState.PENDING,
-            attempts=0,
-            created_at=now,
-            next_attempt_at=route.due_at,
-        )
+def enqueue_notice(session: Session, change_id: int, notice_id: int, route: Route, now: dt.datetime) -> bool:
+    """One alert of a notice; False when that (subscription, notice, channel) row exists already."""
+    return insert_ignore(
+        session,
+        Delivery.__table__,  # type: ignore[arg-type]
+        {
+            "change_id": change_id,
+            "notice_id": notice_id,
+            "subscription": route.subscription,
+            "channel": route.channel,
+            "mode": route.mode,
+            "status": DeliveryState.PENDING,
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": route.due_at,
+            "done_targets": [],
+        },
     )
 
 
 def enqueue_ops(session: Session, incident_id: int, event: str, routes: Iterable[Route], now: dt.datetime) -> None:
     """Operator alerts go at once, one row per (subscription, incident, event, channel)."""
     for route in routes:
-        session.add(
-            Delivery(
-                incident_id=incident_id,
-                event=event,
-                subscription=route.subscription,
-                channel=route.channel,
-                mode="immediate",
-                status=DeliveryState.PENDING,
-                attempts=0,
-                created_at=now,
-                next_attempt_at=now,
-                done_targets=[],
-            )
+        insert_ignore(
+            session,
+            Delivery.__table__,  # type: ignore[arg-type]
+            {
+                "incident_id": incident_id,
+                "event": event,
+                "subscription": route.subscription,
+                "channel": route.channel,
+                "mode": "immediate",
+                "status": DeliveryState.PENDING,
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": now,
+                "done_targets": [],
+            },
         )
 
 

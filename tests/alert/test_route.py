@@ -72,3 +72,10 @@ def test_topics_filter_and_ops_subscriptions_get_no_notices():
     assert matches(sub(topics=["gene_therapy"]), SZ, ITEM, RELEVANT)
     assert not matches(sub(topics=["human_genetic_resources"]), SZ, ITEM, RELEVANT)
     assert not matches(sub(ops=True), SZ, ITEM, RELEVANT)
+
+
+def test_each_subscription_and_channel_is_routed_once_whatever_the_settings_say():
+    """Settings built in code skip the file's checks: routing itself never yields a pair twice."""
+    twice = Subscription(name="s", channels=["mail", "mail", "wecom"])
+    routes = route([twice, sub()], SZ, ITEM, RELEVANT, NOW)
+    assert [(r.subscription, r.channel) for r in routes] == [("s", "mail"), ("s", "wecom")]

@@ -105,3 +105,23 @@ def test_mask_url_keeps_what_an_operator_needs_to_recognise():
     url = "mailto://127.0.0.1:2525?from=cgt-monitor@example.org&to=ra-team@example.org&mode=insecure"
     assert mask_url(url) == url
     assert mask_url("wecombot://${WECOM_BOT_KEY}") == "wecombot://${WECOM_BOT_KEY}"
+
+
+def test_two_subscriptions_with_one_name_are_refused_at_the_second(tmp_path, monkeypatch):
+    for name in ("STATE", "SMTP_PASSWORD", "WECOM_KEY"):
+        monkeypatch.setenv(name, "x")
+    text = DEPLOYMENT + '\n[[subscription]]\nname = "ra-team"\nchannels = ["wecom"]\n'
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, text))
+    assert "duplicate subscription name 'ra-team'" in str(caught.value)
+    assert "[[subscription]] #2" in str(caught.value) and "#1" in str(caught.value)
+    assert caught.value.line == 16
+
+
+def test_a_channel_listed_twice_in_one_subscription_is_refused(tmp_path, monkeypatch):
+    for name in ("STATE", "SMTP_PASSWORD", "WECOM_KEY"):
+        monkeypatch.setenv(name, "x")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, DEPLOYMENT.replace('"ra-mail", "wecom"', '"wecom", "ra-mail", "wecom"')))
+    assert "channel 'wecom' is listed more than once" in str(caught.value)
+    assert caught.value.line == 12

@@ -70,6 +70,20 @@ def test_notices_stored_before_typed_fields_keep_their_detail_and_reason(tmp_pat
             ),
             {"extra": json.dumps(extra, ensure_ascii=False)},
         )
+        # rows that reference the notice, as every real store has
+        connection.execute(
+            text(
+                "INSERT INTO changes (notice_id, source_name, kind, detected_at, title, url, relevant, score, previous)"
+                " VALUES (1, 's', 'new', '2026-09-23 00:00:00', 't', 'https://x/1', 1, 2.0, '{}')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO deliveries (change_id, notice_id, subscription, channel, mode, status, attempts,"
+                " created_at, next_attempt_at, done_targets) VALUES (1, 1, 'ra', 'mail', 'immediate', 'sent', 1,"
+                " '2026-09-23 00:00:00', '2026-09-23 00:00:00', '[]')"
+            )
+        )
     upgrade_database(engine)
     with session_factory(engine)() as session:
         notice = session.scalars(select(Notice)).one()
@@ -78,3 +92,6 @@ def test_notices_stored_before_typed_fields_keep_their_detail_and_reason(tmp_pat
     assert notice.attachment_text == "AAV vectors" and notice.gloss == "Guideline on gene therapy"
     assert notice.matches == [{"term": "AAV", "where": "attachment", "weight": 1.5}]
     assert notice.document_number == "2022年第31号" and notice.is_file is False
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM deliveries WHERE notice_id = 1")).scalar() == 1
+        assert connection.execute(text("PRAGMA foreign_key_check")).all() == []

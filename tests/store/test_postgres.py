@@ -1,9 +1,7 @@
 """The same schema and the same check on a real PostgreSQL server."""
 
-import uuid
-
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from monitor.app import open_store
@@ -13,18 +11,6 @@ from monitor.store.models import Change, Delivery
 from tests.helpers import in_pipeline, local_source, next_day, quick_fetch, seeded, serve, site_page
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_database(postgres_url):
-    name = f"cgt_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_migrations_and_constraints_on_postgres(pg_database):
