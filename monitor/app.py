@@ -38,7 +38,7 @@ async def running_pipeline(
     settings: Settings, sender: Sender | None = None, database: Database | None = None
 ) -> AsyncIterator[Pipeline]:
     database = database or open_store(settings)
-    dispatcher = Dispatcher(database.sessions, settings, sender or AppriseSender())
+    dispatcher = Dispatcher(database.sessions, settings, sender or AppriseSender(settings.delivery.send_timeout_s))
     # the browser starts only when a source needs it, and is closed (with its Xvfb) when the pipeline is
     async with HttpFetcher(settings.fetch) as fetcher, BrowserFetcher(settings.browser, fetcher) as browser:
         requests = SourceRequests(fetcher, browser)

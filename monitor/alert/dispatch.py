@@ -40,6 +40,16 @@ class DispatchReport:
     errors: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every channel's sends of one dispatch share."""
+
+    now: dt.datetime
+    origins: dict[str, tuple[str, str]]
+    also: dict[int, list[tuple[str, str]]]
+    report: DispatchReport
+
+
 def _backoff(settings: Settings, attempts: int) -> dt.timedelta:
     base = settings.delivery.retry_base_s * (2 ** max(0, attempts - 1))
     return dt.timedelta(seconds=min(base, settings.delivery.retry_max_s) * random.uniform(0.8, 1.2))
@@ -91,12 +101,21 @@ class Dispatcher:
             return report
         origins = await asyncio.to_thread(self._origins)
         also = await asyncio.to_thread(self._sightings, [row.notice_id for row in rows if row.notice_id is not None])
-        batches: dict[tuple[str, str, str], list[Delivery]] = defaultdict(list)
+        by_channel: dict[str, dict[tuple[str, str], list[Delivery]]] = defaultdict(lambda: defaultdict(list))
         for row in rows:
             # immediate rows go one by one; digest rows of one subscription and channel go together
             group = "digest" if row.mode == "digest" and row.change is not None else f"one:{row.id}"
-            batches[(row.subscription, row.channel, group)].append(row)
-        for (subscription, channel_name, group), candidates in batches.items():
+            by_channel[row.channel][(row.subscription, group)].append(row)
+        # channels side by side, each channel's alerts in order: a stuck service delays only its own channel
+        context = _Context(now, origins, also, report)
+        await asyncio.gather(*(self._send_channel(name, batches, context) for name, batches in by_channel.items()))
+        return report
+
+    async def _send_channel(
+        self, channel_name: str, batches: dict[tuple[str, str], list[Delivery]], context: _Context
+    ) -> None:
+        now, report = context.now, context.report
+        for (subscription, group), candidates in batches.items():
             batch = await asyncio.to_thread(self._claim, candidates, now)
             if not batch:
                 continue
@@ -105,7 +124,7 @@ class Dispatcher:
                 error = f"channel '{channel_name}' is no longer configured"
                 await asyncio.to_thread(self._record_failure, batch, error, [], now, report)
                 continue
-            compose = self._composer(batch, origins, also, digest=group == "digest")
+            compose = self._composer(batch, context.origins, context.also, digest=group == "digest")
             skip = set.intersection(*(set(row.done_targets or []) for row in batch))
             alert_id = "cgt-" + "-".join(str(row.id) for row in batch)
             result = await self.sender.send(channel_name, channel, compose, skip, alert_id)
@@ -116,7 +135,6 @@ class Dispatcher:
             else:
                 await asyncio.to_thread(self._record_failure, batch, result.detail, result.succeeded, now, report)
                 report.errors.append(f"{subscription}/{channel_name}: {result.detail}")
-        return report
 
     def _composer(
         self,

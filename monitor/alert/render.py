@@ -78,11 +78,23 @@ class Message:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+# Long official titles (two guideline names and a document number) are common. A subject stays readable
+# and, however the mail library folds it, far below SMTP's 998-character line limit: ~90 CJK characters
+# are ~400 encoded. The whole title is always in the body.
+SUBJECT_MAX_CHARS = 90
+
+
+def cap(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _subject(notices: list[AlertNotice], digest: bool) -> str:
     if digest or len(notices) > 1:
         agencies = sorted({n.agency for n in notices})
-        return f"[cgt-monitor] {len(notices)} new notices: {', '.join(agencies)}"
-    return f"[cgt-monitor] {notices[0].agency}: {notices[0].title}"
+        subject = f"[cgt-monitor] {len(notices)} new notices: {', '.join(agencies)}"
+    else:
+        subject = f"[cgt-monitor] {notices[0].agency}: {notices[0].title}"
+    return cap(subject, SUBJECT_MAX_CHARS)
 
 
 def _groups(notices: list[AlertNotice], digest: bool) -> list[tuple[str, list[AlertNotice]]]:

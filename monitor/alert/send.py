@@ -1,16 +1,19 @@
-"""Sending through apprise: each URL of a channel on its own, in the format and size that service takes."""
+"""Sending through apprise: each URL of a channel on its own, in the format and size that service takes,
+in a child process (`alert/deliver.py`) that is stopped at the send's deadline."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
+import sys
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol
 
-import apprise
-
 from monitor.alert.render import Format, Message
+from monitor.config.errors import ConfigError
 from monitor.config.settings import Channel, mask_url
 
 log = logging.getLogger(__name__)
@@ -95,16 +98,12 @@ class Sender(Protocol):
     ) -> SendResult: ...
 
 
-class _CapturingLogs(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
 class AppriseSender:
+    """Sends each service of a channel through apprise, in a child process with a hard deadline."""
+
+    def __init__(self, timeout_s: float = 60.0) -> None:
+        self.timeout_s = timeout_s
+
     async def send(
         self,
         channel_name: str,
@@ -113,34 +112,61 @@ class AppriseSender:
         skip: Collection[int] = (),
         alert_id: str | None = None,
     ) -> SendResult:
-        return await asyncio.to_thread(self._send_blocking, channel_name, channel, compose, skip, alert_id)
-
-    def _send_blocking(
-        self, channel_name: str, channel: Channel, compose: Compose, skip: Collection[int], alert_id: str | None
-    ) -> SendResult:
-        results = []
-        for index, (raw_url, url) in enumerate(zip(channel.urls, channel.resolved_urls(), strict=True)):
-            if index in skip:
-                continue  # this service already has it: a retry must not repeat it there
-            results.append(self._send_one(index, raw_url, with_alert_id(url, alert_id), channel, compose))
-        result = SendResult(tuple(results))
+        targets = {index: mask_url(raw) for index, raw in enumerate(channel.urls) if index not in skip}
+        try:
+            urls = channel.resolved_urls()
+        except ConfigError as exc:  # a secret that is not set: every service of the channel fails alike
+            return _failed(channel_name, targets, exc.message)
+        jobs = []
+        for index in targets:  # a service that already has it is skipped: a retry must not repeat it there
+            url = with_alert_id(urls[index], alert_id)
+            fmt, limit = profile(channel, url)
+            message = compose(fmt, limit)
+            jobs.append({"index": index, "url": url, "format": fmt, "subject": message.subject, "body": message.body})
+        answers = await _deliver_in_child(jobs, self.timeout_s)
+        stopped = f"no answer within {self.timeout_s:g} s: the send was stopped"
+        results = tuple(
+            TargetResult(index, target, *answers.get(index, (False, stopped))) for index, target in targets.items()
+        )
+        result = SendResult(results)
         if not result.ok:
             log.warning("channel %s: %s", channel_name, result.detail)
         return result
 
-    @staticmethod
-    def _send_one(index: int, raw_url: str, url: str, channel: Channel, compose: Compose) -> TargetResult:
-        notifier = apprise.Apprise()
-        if not notifier.add(url):
-            return TargetResult(index, mask_url(raw_url), False, "not a valid apprise URL")
-        fmt, limit = profile(channel, url)
-        message = compose(fmt, limit)
-        capture = _CapturingLogs()
-        apprise_log = logging.getLogger("apprise")
-        apprise_log.addHandler(capture)
-        try:
-            ok = notifier.notify(title=message.subject, body=message.body, body_format=fmt)
-        finally:
-            apprise_log.removeHandler(capture)
-        why = "" if ok else mask_url("; ".join(capture.lines[-2:]) or "service refused or unreachable")
-        return TargetResult(index, mask_url(raw_url), bool(ok), why or "sent")
+
+def _failed(channel_name: str, targets: dict[int, str], why: str) -> SendResult:
+    log.warning("channel %s: %s", channel_name, why)
+    return SendResult(tuple(TargetResult(index, target, False, why) for index, target in targets.items()))
+
+
+async def _deliver_in_child(jobs: list[dict[str, object]], timeout_s: float) -> dict[int, tuple[bool, str]]:
+    """Each service's (ok, detail) as the child reports it; those it had not answered by the deadline are
+    missing, and the child is killed."""
+    answers: dict[int, tuple[bool, str]] = {}
+    if not jobs:
+        return answers
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "monitor.alert.deliver",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        async with asyncio.timeout(timeout_s):
+            child.stdin.write(json.dumps(jobs, ensure_ascii=False).encode())
+            await child.stdin.drain()
+            child.stdin.close()
+            while line := await child.stdout.readline():
+                answer = json.loads(line)
+                answers[int(answer["index"])] = (bool(answer["ok"]), str(answer["detail"]))
+    except TimeoutError:
+        pass
+    finally:
+        if child.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                child.kill()
+        await child.wait()
+    return answers

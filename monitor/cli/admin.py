@@ -180,7 +180,9 @@ def notify_test(ctx: typer.Context, channel: str) -> None:
         gloss="A test alert from cgt-monitor: if you read this, the channel works.",
     )
     result = asyncio.run(
-        AppriseSender().send(channel, settings.channels[channel], lambda fmt, limit: render([sample], fmt, limit=limit))
+        AppriseSender(settings.delivery.send_timeout_s).send(
+            channel, settings.channels[channel], lambda fmt, limit: render([sample], fmt, limit=limit)
+        )
     )
     for target in result.targets:
         mark = "[green]ok[/]" if target.ok else "[red]failed[/]"

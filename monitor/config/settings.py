@@ -66,6 +66,9 @@ class DeliverySettings(BaseModel):
     retry_max_s: float = Field(default=3600.0, gt=0)
     give_up_after_h: float = Field(default=72.0, gt=0)
     claim_lease_s: float = Field(default=600.0, gt=0)  # how long a sender owns a row it is sending
+    # one send of one alert to one channel is stopped after this long (it is retried later, with back-off);
+    # channels are sent to side by side, so a stuck one never holds up another
+    send_timeout_s: float = Field(default=60.0, gt=0)
 
 
 class OpsSettings(BaseModel):

@@ -1,0 +1,106 @@
+"""Sending to real receivers on 127.0.0.1: long titles through a real SMTP server, one stuck channel."""
+
+import asyncio
+import csv
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+
+from monitor.alert.render import SUBJECT_MAX_CHARS, AlertNotice, render
+from monitor.alert.send import AppriseSender
+from monitor.app import open_store
+from monitor.config.settings import Channel, DeliverySettings, Settings, Subscription
+from monitor.store.models import Delivery
+from monitor.testing.localsite import LocalSite, Page
+from tests.helpers import ROOT, hook_url, in_pipeline, local_source, next_day, quick_fetch, serve, site_page
+
+
+def longest_real_titles(n: int = 3) -> list[str]:
+    with (ROOT / "bench" / "data" / "titles.tsv").open(encoding="utf-8") as table:
+        titles = [row["title"] for row in csv.DictReader(table, delimiter="\t")]
+    return sorted(titles, key=len)[-n:]
+
+
+def notice(title: str) -> AlertNotice:
+    return AlertNotice(
+        title=title,
+        url="https://www.nmpa.gov.cn/xxgk/ggtg/1.html",
+        agency="NMPA",
+        region="CN",
+        published=None,
+        doc_type="guideline",
+        deadline=None,
+        terms=("基因治疗",),
+        topics=("gene_therapy",),
+    )
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        *longest_real_titles(),
+        "关于发布"
+        + "《基因修饰细胞治疗产品非临床研究技术指导原则（试行）》" * 5
+        + "的通告（2026年第1号）",  # 140 chars
+        "细胞治疗" * 25_000,  # 100,000 characters: a hostile page
+    ],
+    ids=lambda title: f"{len(title)}-chars",
+)
+def test_a_long_title_reaches_a_real_smtp_server_with_a_capped_subject_and_the_whole_title(inbox, title):
+    sender = AppriseSender(timeout_s=60)
+    channel = Channel(urls=[inbox.apprise_url()])
+    started = time.monotonic()
+    result = asyncio.run(sender.send("mail", channel, lambda fmt, limit: render([notice(title)], fmt, limit=limit)))
+    assert result.ok, result.detail
+    assert time.monotonic() - started < 30
+    (mail,) = inbox.mails
+    subject = str(mail.message["Subject"])
+    assert len(subject) <= SUBJECT_MAX_CHARS
+    assert subject.endswith("…") == (len(f"[cgt-monitor] NMPA: {title}") > SUBJECT_MAX_CHARS)
+    raw = mail.message.as_bytes()
+    assert max(len(line) for line in raw.splitlines()) <= 998
+    text = mail.message.get_body(preferencelist=("plain",)).get_content()
+    assert title in text  # the whole title is in the body
+
+
+def test_a_stalled_webhook_does_not_delay_the_email_channel(site, inbox, tmp_path):
+    """The webhook answers after 20 s; the send to it is stopped at its deadline, and e-mail goes at once."""
+    with LocalSite() as receiver:
+        receiver.set("/hook", Page(b'{"ok":true}', delay_s=20, etag=False, content_type="application/json"))
+        settings = Settings(
+            data_dir=tmp_path,
+            fetch=quick_fetch(),
+            delivery=DeliverySettings(send_timeout_s=3),
+            # apprise's own read timeout raised past the stall: only our deadline can end the send
+            channels={
+                "hook": Channel(urls=[hook_url(receiver) + "?rto=60"]),
+                "mail": Channel(urls=[inbox.apprise_url()]),
+            },
+            subscription=[Subscription(name="ra", channels=["hook", "mail"])],
+        )
+        database = open_store(settings)
+        source = local_source(site, "nmpa-ggtg")
+        serve(site, source, site_page("nmpa-ggtg.html"))
+        in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
+        serve(site, source, next_day(site_page("nmpa-ggtg.html")))
+        mail_at: list[float] = []
+
+        def watch() -> None:
+            while not inbox.mails and time.monotonic() - started < 30:
+                time.sleep(0.02)
+            mail_at.append(time.monotonic())
+
+        started = time.monotonic()
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        _, dispatch = in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
+        finished = time.monotonic()
+        watcher.join()
+    assert dispatch.sent == 1 and dispatch.failed == 1
+    assert finished - started < 15  # the 20 s stall was cut at the 3 s deadline
+    assert mail_at[0] < finished - 1  # the e-mail did not wait for the webhook's deadline
+    with database.sessions() as session:
+        hook_row = session.scalars(select(Delivery).where(Delivery.channel == "hook")).one()
+        assert hook_row.status == "pending" and "no answer within 3 s" in hook_row.last_error
