@@ -46,6 +46,26 @@ def _date(value: object) -> dt.date | None:
         return None
 
 
+def _text(value: object) -> str | None:
+    """Text for a TEXT column: PostgreSQL refuses NUL there (a JSON column took it escaped)."""
+    return None if value is None else str(value).replace("\x00", "")
+
+
+def _json(value: object) -> object:
+    return value if value else sa.null()  # SQL NULL, not the JSON literal null
+
+
+_FIELDS = {  # typed column -> its key in the old `extra`
+    "body": "body",
+    "detail_error": "detail_error",
+    "attachment_text": "attachment_text",
+    "matches": "matched",
+    "gloss": "gloss",
+    "document_number": "document_number",
+    "contact": "contact",
+}
+
+
 def upgrade() -> None:
     # plain ALTER TABLE on both engines (SQLite >= 3.35 drops columns in place): a batch copy of `notices`
     # would delete the rows that changes and deliveries reference
@@ -62,21 +82,34 @@ def upgrade() -> None:
             .where(notices.c.id == row_id)
             .values(
                 is_file=bool(extra.get("file")),
-                body=extra.get("body"),
+                body=_text(extra.get("body")),
                 detail_published=_date(extra.get("detail_published")),
-                detail_error=extra.get("detail_error"),
-                attachments=attachments or None,
-                attachment_text=extra.get("attachment_text"),
-                matches=extra.get("matched"),
-                gloss=extra.get("gloss"),
-                document_number=extra.get("document_number"),
-                contact=extra.get("contact"),
+                detail_error=_text(extra.get("detail_error")),
+                attachments=_json(attachments),
+                attachment_text=_text(extra.get("attachment_text")),
+                matches=_json(extra.get("matched")),
+                gloss=_text(extra.get("gloss")),
+                document_number=_text(extra.get("document_number")),
+                contact=_text(extra.get("contact")),
             )
         )
     op.drop_column("notices", "extra")
 
 
 def downgrade() -> None:
+    """Back into `extra`, as 0004 kept it."""
     op.add_column("notices", sa.Column("extra", sa.JSON(), nullable=False, server_default="{}"))
+    connection = op.get_bind()
+    typed = [notices.c[name] for name in ("id", "is_file", "detail_published", "attachments", *_FIELDS)]
+    for row in connection.execute(sa.select(*typed)).mappings().all():
+        extra: dict[str, object] = {key: row[name] for name, key in _FIELDS.items() if row[name] is not None}
+        if row["is_file"]:
+            extra["file"] = True
+        if row["detail_published"] is not None:
+            extra["detail_published"] = row["detail_published"].isoformat()
+        if row["attachments"]:
+            extra["attachments"] = row["attachments"]
+        if extra:
+            connection.execute(notices.update().where(notices.c.id == row["id"]).values(extra=extra))
     for column in _columns():
         op.drop_column("notices", column.name)

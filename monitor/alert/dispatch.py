@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import logging
 import random
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -39,15 +40,27 @@ class DispatchReport:
     messages: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def add(self, other: DispatchReport) -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.dead += other.dead
+        self.messages += other.messages
+        self.errors += other.errors
+
 
 @dataclass(frozen=True)
 class _Context:
     """What every channel's sends of one dispatch share."""
 
-    now: dt.datetime
+    now: dt.datetime  # the dispatch's time (a caller may pass a time of its own)
+    started: float  # time.monotonic() when it began
     origins: dict[str, tuple[str, str]]
     also: dict[int, list[tuple[str, str]]]
-    report: DispatchReport
+
+    def clock(self) -> dt.datetime:
+        """The dispatch's time now: leases and retry times start from when a row is claimed or recorded,
+        not from when the dispatch began minutes of slow sends ago."""
+        return self.now + dt.timedelta(seconds=time.monotonic() - self.started)
 
 
 def _backoff(settings: Settings, attempts: int) -> dt.timedelta:
@@ -107,34 +120,55 @@ class Dispatcher:
             group = "digest" if row.mode == "digest" and row.change is not None else f"one:{row.id}"
             by_channel[row.channel][(row.subscription, group)].append(row)
         # channels side by side, each channel's alerts in order: a stuck service delays only its own channel
-        context = _Context(now, origins, also, report)
-        await asyncio.gather(*(self._send_channel(name, batches, context) for name, batches in by_channel.items()))
+        context = _Context(now, time.monotonic(), origins, also)
+        channels = list(by_channel.items())
+        outcomes = await asyncio.gather(
+            *(self._send_channel(name, batches, context) for name, batches in channels), return_exceptions=True
+        )
+        for (name, _), outcome in zip(channels, outcomes, strict=True):
+            if isinstance(outcome, BaseException):  # its rows stay claimed until the lease ends, then retried
+                log.error("channel %s: dispatch failed: %s: %s", name, type(outcome).__name__, outcome)
+                report.errors.append(f"{name}: {type(outcome).__name__}: {outcome}")
+            else:
+                report.add(outcome)
         return report
 
     async def _send_channel(
         self, channel_name: str, batches: dict[tuple[str, str], list[Delivery]], context: _Context
-    ) -> None:
-        now, report = context.now, context.report
+    ) -> DispatchReport:
+        report = DispatchReport()
         for (subscription, group), candidates in batches.items():
-            batch = await asyncio.to_thread(self._claim, candidates, now)
+            batch = await asyncio.to_thread(self._claim, candidates, context.clock())
             if not batch:
                 continue
             channel = self.settings.channels.get(channel_name)
             if channel is None:
                 error = f"channel '{channel_name}' is no longer configured"
-                await asyncio.to_thread(self._record_failure, batch, error, [], now, report)
+                report.add(await asyncio.to_thread(self._record_failure, batch, error, [], context.clock()))
                 continue
             compose = self._composer(batch, context.origins, context.also, digest=group == "digest")
             skip = set.intersection(*(set(row.done_targets or []) for row in batch))
             alert_id = "cgt-" + "-".join(str(row.id) for row in batch)
-            result = await self.sender.send(channel_name, channel, compose, skip, alert_id)
+            try:
+                result = await self.sender.send(channel_name, channel, compose, skip, alert_id)
+            except Exception as exc:  # the sender's own failure is this alert's failed attempt, not the dispatch's
+                log.exception("channel %s: the send failed", channel_name)
+                error = f"{type(exc).__name__}: {exc}"
+                report.add(await asyncio.to_thread(self._record_failure, batch, error, [], context.clock()))
+                continue
             report.messages += 1
             failpoints.hit("dispatch.after_send")
             if result.ok:
-                await asyncio.to_thread(self._record_success, batch, channel_name, utcnow(), report)
-            else:
-                await asyncio.to_thread(self._record_failure, batch, result.detail, result.succeeded, now, report)
-                report.errors.append(f"{subscription}/{channel_name}: {result.detail}")
+                report.add(await asyncio.to_thread(self._record_success, batch, channel_name, context.clock()))
+                continue
+            failed = await asyncio.to_thread(
+                self._record_failure, batch, result.detail, result.succeeded, context.clock()
+            )
+            report.add(failed)
+            report.errors.append(f"{subscription}/{channel_name}: {result.detail}")
+            if result.stopped:
+                break  # the channel is stuck: its other alerts wait, unclaimed, for the next round
+        return report
 
     def _composer(
         self,
@@ -186,12 +220,13 @@ class Dispatcher:
             also=tuple((origins.get(name, (name, ""))[0], url) for name, url in also.get(notice.id, [])),
         )
 
-    def _record_success(self, batch: list[Delivery], channel: str, when: dt.datetime, report: DispatchReport) -> None:
+    def _record_success(self, batch: list[Delivery], channel: str, when: dt.datetime) -> DispatchReport:
         with write_transaction(self.sessions) as session:
-            report.sent += outbox.mark_sent(session, batch, when)
+            report = DispatchReport(sent=outbox.mark_sent(session, batch, when))
             watch_channel(
                 session, channel, 0, self.settings.ops.channel_failures, None, self._ops_routes(channel, when), when
             )
+        return report
 
     def _record_failure(
         self,
@@ -199,21 +234,20 @@ class Dispatcher:
         error: str,
         succeeded: list[int],
         now: dt.datetime,
-        report: DispatchReport,
-    ) -> None:
+    ) -> DispatchReport:
         channel = batch[0].channel
         retry_at = now + _backoff(self.settings, max(row.attempts for row in batch) + 1)
         give_up = dt.timedelta(hours=self.settings.delivery.give_up_after_h)
         with write_transaction(self.sessions) as session:
             failure = outbox.mark_failed(session, batch, error, succeeded, now, retry_at, give_up)
-            report.failed += failure.retried
-            report.dead += len(failure.dead)
+            report = DispatchReport(failed=failure.retried, dead=len(failure.dead))
             for row in failure.dead:
                 log.error("giving up delivery %d to %s after %d attempts: %s", row.id, row.channel, row.attempts, error)
             attempts = max(failure.attempts, self.settings.ops.channel_failures if failure.dead else 0)
             if batch[0].incident_id is None:  # an operator alert that fails does not announce itself
                 routes = self._ops_routes(channel, now)
                 watch_channel(session, channel, attempts, self.settings.ops.channel_failures, error, routes, now)
+        return report
 
     def _ops_routes(self, failing_channel: str, now: dt.datetime) -> list[Route]:
         routes = ops_routes(self.settings.subscription, now)

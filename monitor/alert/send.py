@@ -50,6 +50,7 @@ class TargetResult:
     target: str  # the URL, masked
     ok: bool
     detail: str = ""
+    stopped: bool = False  # no answer by the deadline: the service is stuck, not refusing
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ class SendResult:
     @property
     def succeeded(self) -> list[int]:
         return [t.index for t in self.targets if t.ok]
+
+    @property
+    def stopped(self) -> bool:
+        return any(t.stopped for t in self.targets)
 
     @property
     def detail(self) -> str:
@@ -99,7 +104,7 @@ class Sender(Protocol):
 
 
 class AppriseSender:
-    """Sends each service of a channel through apprise, in a child process with a hard deadline."""
+    """Sends each service of a channel through apprise, each in a child process with a hard deadline."""
 
     def __init__(self, timeout_s: float = 60.0) -> None:
         self.timeout_s = timeout_s
@@ -122,13 +127,15 @@ class AppriseSender:
             url = with_alert_id(urls[index], alert_id)
             fmt, limit = profile(channel, url)
             message = compose(fmt, limit)
-            jobs.append({"index": index, "url": url, "format": fmt, "subject": message.subject, "body": message.body})
-        answers = await _deliver_in_child(jobs, self.timeout_s)
-        stopped = f"no answer within {self.timeout_s:g} s: the send was stopped"
-        results = tuple(
-            TargetResult(index, target, *answers.get(index, (False, stopped))) for index, target in targets.items()
+            jobs.append({"url": url, "format": fmt, "subject": message.subject, "body": message.body})
+        # the services of a channel side by side, each with its own deadline: a slow one starves no other
+        answers = await asyncio.gather(*(deliver_in_child(job, self.timeout_s) for job in jobs))
+        result = SendResult(
+            tuple(
+                TargetResult(index, target, ok, detail, stopped)
+                for (index, target), (ok, detail, stopped) in zip(targets.items(), answers, strict=True)
+            )
         )
-        result = SendResult(results)
         if not result.ok:
             log.warning("channel %s: %s", channel_name, result.detail)
         return result
@@ -139,34 +146,36 @@ def _failed(channel_name: str, targets: dict[int, str], why: str) -> SendResult:
     return SendResult(tuple(TargetResult(index, target, False, why) for index, target in targets.items()))
 
 
-async def _deliver_in_child(jobs: list[dict[str, object]], timeout_s: float) -> dict[int, tuple[bool, str]]:
-    """Each service's (ok, detail) as the child reports it; those it had not answered by the deadline are
-    missing, and the child is killed."""
-    answers: dict[int, tuple[bool, str]] = {}
-    if not jobs:
-        return answers
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "monitor.alert.deliver",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    assert child.stdin is not None and child.stdout is not None
+async def deliver_in_child(job: dict[str, str], timeout_s: float) -> tuple[bool, str, bool]:
+    """(ok, detail, stopped) of one service, from `python -m monitor.alert.deliver`, killed at the deadline.
+
+    The message goes in on stdin (never in argv, where secrets would show in `ps`), the answer comes back
+    as the last JSON line of stdout.
+    """
+    try:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "monitor.alert.deliver",
+            str(timeout_s),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+    except OSError as exc:
+        return False, f"could not start the sender: {exc}", False
     try:
         async with asyncio.timeout(timeout_s):
-            child.stdin.write(json.dumps(jobs, ensure_ascii=False).encode())
-            await child.stdin.drain()
-            child.stdin.close()
-            while line := await child.stdout.readline():
-                answer = json.loads(line)
-                answers[int(answer["index"])] = (bool(answer["ok"]), str(answer["detail"]))
+            output, _ = await child.communicate(json.dumps(job).encode())
     except TimeoutError:
-        pass
+        return False, f"no answer within {timeout_s:g} s: the send was stopped", True
     finally:
         if child.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 child.kill()
-        await child.wait()
-    return answers
+            await child.wait()
+    for line in reversed(output.splitlines()):
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            answer = json.loads(line)
+            return bool(answer["ok"]), str(answer["detail"]), False
+    return False, f"the sender stopped without an answer (exit {child.returncode})", False

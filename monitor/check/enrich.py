@@ -84,7 +84,7 @@ class Enricher:
 
 def _with_attachments(detail: Detail, attachments: list[tuple[Attachment, str]]) -> Detail:
     """Attachment text is kept once, joined and capped, for the classifier; the list keeps the facts."""
-    text = "\n".join(text for _, text in attachments)
+    text = "\n".join(text for _, text in attachments).replace("\x00", "")  # PostgreSQL text refuses NUL
     return dataclasses.replace(
         detail, attachments=tuple(a for a, _ in attachments), attachment_text=text[:MAX_BODY_CHARS]
     )

@@ -112,7 +112,7 @@ class KeywordClassifier:
             doc_type=doc_type,
             deadline=deadline,
             matches=tuple(matches.values()),
-            gloss=self.gloss(topics, doc_type, deadline) if relevant else "",
+            gloss=self.gloss(topics, doc_type, deadline) if topics else "",
             document_number=find_document_number(context),
             contact=find_contact(body) if doc_type == "draft_for_comment" else None,
         )

@@ -70,6 +70,15 @@ class DeliverySettings(BaseModel):
     # channels are sent to side by side, so a stuck one never holds up another
     send_timeout_s: float = Field(default=60.0, gt=0)
 
+    @model_validator(mode="after")
+    def _send_ends_within_its_claim(self) -> DeliverySettings:
+        # a send still running when its claim ends could be taken over and sent again by another instance
+        if self.send_timeout_s >= self.claim_lease_s:
+            raise ValueError(
+                f"send_timeout_s ({self.send_timeout_s:g}) must be shorter than claim_lease_s ({self.claim_lease_s:g})"
+            )
+        return self
+
 
 class OpsSettings(BaseModel):
     """When a broken source or channel becomes an operator alert (to subscriptions with ops = true)."""

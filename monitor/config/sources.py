@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from collections.abc import Mapping
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.config.errors import ConfigError, locate, raise_validation, read_toml
 from monitor.extract import registry
@@ -59,7 +60,6 @@ class Source(BaseModel):
     min_delay_s: float | None = Field(default=None, ge=0)  # politeness override for this source's host
     request: RequestSpec = Field(default_factory=RequestSpec)
     extract: dict[str, Any] = Field(default_factory=dict)  # validated by the extractor of `kind`: see `options`
-    _options: BaseModel | None = PrivateAttr(default=None)
 
     @field_validator("url")
     @classmethod
@@ -87,16 +87,14 @@ class Source(BaseModel):
 
     @property
     def options(self) -> BaseModel:
-        """`[source.extract]` as its extractor's typed options, validated once per source."""
-        if self._options is None:
-            self._options = registry.parse_options(self.kind, self.extract)
-        return self._options
+        """`[source.extract]` as its extractor's typed options, validated once per distinct table."""
+        return _options(self.kind, json.dumps(self.extract, sort_keys=True, ensure_ascii=False))
 
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Source:
-        copy = super().model_copy(update=update, deep=deep)
-        if update and {"kind", "extract"} & set(update):
-            copy._options = None  # the options belong to the old table
-        return copy
+
+@lru_cache(maxsize=1024)
+def _options(kind: str, extract_json: str) -> BaseModel:
+    # kept outside the model: a cache inside it would make two equal sources compare unequal
+    return registry.parse_options(kind, json.loads(extract_json))
 
 
 def bundled_catalogue() -> Path:

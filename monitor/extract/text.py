@@ -11,6 +11,7 @@ _FULLWIDTH: dict[int, int | None] = {code: code - 0xFEE0 for code in range(0xFF1
 _FULLWIDTH |= {code: code - 0xFEE0 for code in range(0xFF21, 0xFF3B)}
 _FULLWIDTH |= {code: code - 0xFEE0 for code in range(0xFF41, 0xFF5B)}
 _FULLWIDTH |= {0xFF0D: ord("-"), 0x3000: ord(" "), 0x00A0: ord(" "), 0x200B: None, 0xFEFF: None}
+_FULLWIDTH[0x00] = None  # NUL: no text has it, and PostgreSQL refuses it in a text column
 _SPACES = re.compile(r"\s+")
 
 

@@ -67,7 +67,8 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade_database(engine: Engine, revision: str = "head") -> None:
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    # one write transaction: a kill leaves the schema as it was, and two processes upgrading at once wait
+    with engine.connect().execution_options(**{_IMMEDIATE: True}) as connection, connection.begin():
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

@@ -104,3 +104,22 @@ def test_a_stalled_webhook_does_not_delay_the_email_channel(site, inbox, tmp_pat
     with database.sessions() as session:
         hook_row = session.scalars(select(Delivery).where(Delivery.channel == "hook")).one()
         assert hook_row.status == "pending" and "no answer within 3 s" in hook_row.last_error
+
+
+def test_a_stuck_service_does_not_keep_the_alert_from_the_other_services_of_its_channel(tmp_path):
+    """One channel, two webhooks: the stalled one is stopped at the deadline, the other gets the alert."""
+    with LocalSite() as receiver:
+        receiver.set("/stuck", Page(b"{}", delay_s=20, etag=False, content_type="application/json"))
+        receiver.set("/fine", Page(b"{}", etag=False, content_type="application/json"))
+        channel = Channel(urls=[hook_url(receiver, "/stuck") + "?rto=60", hook_url(receiver, "/fine")])
+        started = time.monotonic()
+        result = asyncio.run(
+            AppriseSender(timeout_s=2).send("hooks", channel, lambda fmt, limit: render([notice("细胞治疗")], fmt))
+        )
+        elapsed = time.monotonic() - started
+        fine_posts = [r for r in receiver.hits("/fine") if r.method == "POST"]
+    stuck, fine = result.targets
+    assert fine.ok and len(fine_posts) == 1
+    assert not stuck.ok and stuck.stopped and "no answer within 2 s" in stuck.detail
+    assert result.succeeded == [1]  # a retry goes to the stuck service only
+    assert elapsed < 12

@@ -94,3 +94,13 @@ def test_sources_path_precedence(tmp_path, monkeypatch):
     monkeypatch.setenv("CGT_MONITOR_SOURCES", "/elsewhere.toml")
     assert resolve_sources_path(None) == Path("/elsewhere.toml")
     assert resolve_sources_path(Path("x.toml")) == Path("x.toml")
+
+
+def test_extract_options_are_typed_and_a_copy_with_other_selectors_gets_its_own(tmp_path):
+    (source,) = load_sources(write(tmp_path, VALID))
+    (fresh,) = load_sources(write(tmp_path, VALID))
+    assert source.options.item == "div.list ul li" and source.options.title_attr == "title"
+    assert source == fresh  # reading the options changes nothing a comparison sees
+    other = source.model_copy(update={"extract": {"item": "ul.infoList li", "title": "h4 a"}})
+    assert other.options.item == "ul.infoList li" and other.options.title == "h4 a"
+    assert source.options.item == "div.list ul li"

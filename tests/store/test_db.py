@@ -2,10 +2,11 @@ import datetime as dt
 import json
 
 import pytest
+from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from monitor.store.db import current_revision, open_database, session_factory, upgrade_database
+from monitor.store.db import alembic_config, current_revision, open_database, session_factory, upgrade_database
 from monitor.store.models import Change, Delivery, Notice
 from tests.helpers import seeded
 
@@ -47,7 +48,7 @@ def test_notices_stored_before_typed_fields_keep_their_detail_and_reason(tmp_pat
     upgrade_database(engine, "0004")
     extra = {
         "file": False,
-        "body": "体内基因治疗产品药学研究",
+        "body": "体内基因治疗产品药学研究\u0000",  # PDF text may carry NUL, which PostgreSQL text refuses
         "detail_published": "2026-09-23",
         "attachments": [{"url": "https://x/a.pdf", "name": "附件1", "kind": "pdf", "chars": 10, "text": "AAV"}],
         "attachment_text": "AAV vectors",
@@ -95,3 +96,11 @@ def test_notices_stored_before_typed_fields_keep_their_detail_and_reason(tmp_pat
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM deliveries WHERE notice_id = 1")).scalar() == 1
         assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    with engine.connect() as connection:
+        restored = json.loads(connection.execute(text("SELECT extra FROM notices")).scalar())
+    assert restored["body"] == "体内基因治疗产品药学研究" and restored["gloss"] == "Guideline on gene therapy"
+    assert restored["matched"] == extra["matched"] and restored["detail_published"] == "2026-09-23"
