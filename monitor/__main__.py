@@ -1,3 +1,3 @@
-from monitor.cli import app
+from monitor.cli import main
 
-app(prog_name="cgt-monitor")
+main()

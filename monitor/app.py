@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import contextlib
+import sqlite3
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
 
 from monitor.alert.dispatch import Dispatcher
 from monitor.alert.send import AppriseSender, Sender
@@ -31,6 +37,28 @@ def open_store(settings: Settings, upgrade: bool = True) -> Database:
     if upgrade:
         upgrade_database(engine)
     return Database(engine, session_factory(engine))
+
+
+@contextmanager
+def scratch_copy(settings: Settings) -> Iterator[tuple[Settings, Database]]:
+    """For a dry run: the store as it is, read into memory, and a throw-away data directory, so nothing the
+    run does (or the schema upgrade it needs) touches the real database or data directory."""
+    url = make_url(settings.resolved_database_url())
+    with tempfile.TemporaryDirectory(prefix="cgt-monitor-dry-run-") as scratch:
+        scratch_settings = settings.model_copy(update={"data_dir": Path(scratch)})
+        if url.get_backend_name() != "sqlite":
+            yield scratch_settings, open_store(settings, upgrade=False)  # reads only; never migrated here
+            return
+        memory = sqlite3.connect(":memory:", check_same_thread=False)
+        path = Path(url.database or "")
+        if url.database and path.is_file():
+            # immutable: read without the locks and side files a live database would otherwise get
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as stored:
+                stored.backup(memory)
+        engine = create_engine("sqlite://", creator=lambda: memory, poolclass=StaticPool)
+        upgrade_database(engine)
+        yield scratch_settings, Database(engine, session_factory(engine))
+        engine.dispose()
 
 
 @asynccontextmanager

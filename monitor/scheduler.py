@@ -38,7 +38,18 @@ class Daemon:
         self._track_current_task()
         try:
             report = await self.pipeline.check(source)
-            if report.summary.deliveries:
+            summary = report.summary
+            log.info(
+                "%s: %s, %d items, %d new (%d relevant), %d alerts queued%s",
+                source.name,
+                summary.outcome,
+                summary.items,
+                summary.new,
+                summary.relevant_new,
+                summary.deliveries,
+                f" ({summary.reason})" if summary.reason else "",
+            )
+            if summary.deliveries:
                 await self.pipeline.dispatcher.dispatch_due()
         except Exception:  # one source's failure must never stop the others
             log.exception("check of %s failed", source.name)

@@ -45,7 +45,7 @@ def _tie_to_parent(timeout_s: float) -> None:
 def deliver(job: dict[str, Any]) -> dict[str, Any]:
     import apprise
 
-    from monitor.config.settings import mask_url
+    from monitor.config.settings import redact
 
     notifier = apprise.Apprise()
     if not notifier.add(job["url"]):
@@ -57,10 +57,10 @@ def deliver(job: dict[str, Any]) -> dict[str, Any]:
     try:
         ok = notifier.notify(title=job["subject"], body=job["body"], body_format=job["format"])
     except Exception as exc:  # a plugin's bug is this service's failure, reported as such
-        return {"ok": False, "detail": mask_url(f"{type(exc).__name__}: {exc}")}
+        return {"ok": False, "detail": redact(f"{type(exc).__name__}: {exc}", job["url"])}
     finally:
         apprise_log.removeHandler(capture)
-    detail = "sent" if ok else mask_url("; ".join(capture.lines[-2:]) or "service refused or unreachable")
+    detail = "sent" if ok else redact("; ".join(capture.lines[-2:]) or "service refused or unreachable", job["url"])
     return {"ok": bool(ok), "detail": detail}
 
 

@@ -39,6 +39,8 @@ class DispatchReport:
     dead: int = 0
     messages: int = 0
     errors: list[str] = field(default_factory=list)
+    held: int = 0  # pending, not yet due: digests, quiet hours, retries
+    next_due: dt.datetime | None = None
 
     def add(self, other: DispatchReport) -> None:
         self.sent += other.sent
@@ -108,6 +110,15 @@ class Dispatcher:
             return await self._dispatch(now or utcnow(), force)
 
     async def _dispatch(self, now: dt.datetime, force: bool) -> DispatchReport:
+        report = await self._send_due(now, force)
+        report.held, report.next_due = await asyncio.to_thread(self._waiting, now)
+        return report
+
+    def _waiting(self, now: dt.datetime) -> tuple[int, dt.datetime | None]:
+        with self.sessions() as session:
+            return outbox.waiting(session, now)
+
+    async def _send_due(self, now: dt.datetime, force: bool) -> DispatchReport:
         report = DispatchReport()
         rows = await asyncio.to_thread(self._due, now, force)
         if not rows:

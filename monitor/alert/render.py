@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from monitor.classify.doc_types import doc_type_label
+from monitor.classify.taxonomy import doc_type_label
 
 Format = Literal["text", "markdown", "html"]
 

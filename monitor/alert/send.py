@@ -179,3 +179,21 @@ async def deliver_in_child(job: dict[str, str], timeout_s: float) -> tuple[bool,
             answer = json.loads(line)
             return bool(answer["ok"]), str(answer["detail"]), False
     return False, f"the sender stopped without an answer (exit {child.returncode})", False
+
+
+def url_problem(url: str) -> str | None:
+    """Why apprise would refuse this channel URL, or None. A URL with ${NAME} references is checked for its
+    scheme only (the secret is not known here); one without is parsed by apprise itself."""
+    import apprise
+
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    known = {
+        protocol
+        for schema in apprise.Apprise().details()["schemas"]
+        for protocol in (*(schema.get("protocols") or ()), *(schema.get("secure_protocols") or ()))
+    }
+    if scheme not in known:
+        return f"'{scheme or url}' is not a scheme apprise knows (e.g. mailto, mailtos, wecombot, dingtalk, feishu)"
+    if "${" not in url and not apprise.Apprise().add(url):
+        return "apprise cannot parse this URL (see the service's page in the apprise wiki)"
+    return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from monitor.check.diagnose import why_no_items
 from monitor.config.sources import Source
 from monitor.extract.detail import read_detail
 from monitor.extract.registry import extract_items
@@ -84,5 +85,5 @@ def interpret(
     if not items:
         if looks_like_challenge(fetched.text):
             return challenge
-        return Problem(CheckOutcome.ROT, f"no items extracted at {where}: check the selectors against the page")
+        return Problem(CheckOutcome.ROT, f"no items extracted at {where}: {why_no_items(source, fetched.text)}")
     return items

@@ -215,10 +215,22 @@ class Pipeline:
             failpoints.hit("check.before_commit")
             return summary
 
-    async def check_all(self, sources: Sequence[Source]) -> list[CheckReport]:
-        return list(await asyncio.gather(*(self.check(source) for source in sources)))
+    async def check_all(
+        self, sources: Sequence[Source], on_done: Callable[[CheckReport], None] | None = None
+    ) -> list[CheckReport]:
+        """Every source at once (within the concurrency limits); `on_done` hears of each as it ends."""
 
-    async def backfill(self, source: Source, pages: int) -> BackfillReport:
+        async def one(source: Source) -> CheckReport:
+            report = await self.check(source)
+            if on_done is not None:
+                on_done(report)
+            return report
+
+        return list(await asyncio.gather(*(one(source) for source in sources)))
+
+    async def backfill(
+        self, source: Source, pages: int, on_page: Callable[[int], None] | None = None
+    ) -> BackfillReport:
         """Check page 1 as usual, then read pages 2..N into the store as history: known, never alerted."""
         first = await self.check(source)
         report = BackfillReport(first)
@@ -238,6 +250,8 @@ class Pipeline:
                 break
             report.pages += 1
             history.extend(outcome)
+            if on_page is not None:
+                on_page(page)
         verdicts = {item.key: classify_item(self.classifier, item) for item in history}
         report.added = await asyncio.to_thread(self._record_history, source, history, verdicts)
         report.seen = len(history)
@@ -247,8 +261,10 @@ class Pipeline:
         with write_transaction(self.sessions) as session:
             return record_history(session, source, history, verdicts, utcnow())
 
-    async def run_once(self, sources: Sequence[Source]) -> tuple[list[CheckReport], DispatchReport]:
-        reports = await self.check_all(sources)
+    async def run_once(
+        self, sources: Sequence[Source], on_done: Callable[[CheckReport], None] | None = None
+    ) -> tuple[list[CheckReport], DispatchReport]:
+        reports = await self.check_all(sources, on_done)
         return reports, await self.dispatcher.dispatch_due()
 
 
@@ -269,7 +285,7 @@ def _dry_summary(source: Source, items: list[Item], diff: Diff) -> CheckSummary:
 
 
 def _log_summary(summary: CheckSummary) -> None:
-    log.info(
+    log.debug(
         "%s: %s items, %d new (%d relevant), %d changed, %d gone%s",
         summary.source,
         summary.items,

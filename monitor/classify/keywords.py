@@ -13,8 +13,8 @@ from pathlib import Path
 import ahocorasick
 
 from monitor.classify.details import find_contact, find_deadline, find_document_number
-from monitor.classify.doc_types import read_doc_types
-from monitor.classify.doc_types import taxonomy_path as default_taxonomy
+from monitor.classify.taxonomy import read_doc_types
+from monitor.classify.taxonomy import taxonomy_path as default_taxonomy
 from monitor.values import Match, Verdict
 
 _ASCII_WORD = re.compile(r"[a-z0-9]")

@@ -1,6 +1,24 @@
 """The command line: `cgt-monitor run | check | backfill | log | classify | sources | db | demo | deliveries …`."""
 
-from monitor.cli import admin, checks, review  # noqa: F401  (each registers its commands)
-from monitor.cli.base import app
+import sys
 
-__all__ = ["app"]
+from monitor.cli import admin, checks, review  # noqa: F401  (each registers its commands)
+from monitor.cli.base import app, complain
+
+
+def main() -> None:
+    """The console entry point: whatever goes wrong reaches the user as one line, never a traceback
+    (`-v` adds it, for a bug report)."""
+    verbose = any(arg in ("-v", "-vv", "--verbose") for arg in sys.argv[1:])
+    try:
+        app(prog_name="cgt-monitor")
+    except Exception as exc:
+        if verbose:
+            import traceback
+
+            traceback.print_exc()
+        complain("error", f"{type(exc).__name__}: {exc}" + ("" if verbose else " (run with -v for the details)"))
+        sys.exit(1)
+
+
+__all__ = ["app", "main"]

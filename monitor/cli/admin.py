@@ -10,20 +10,24 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from monitor.cli.base import (
     Context,
     app,
+    cell,
+    complain,
     config_app,
     console,
     db_app,
     deliveries_app,
-    errors,
     notify_app,
     print_report,
+    say,
     sources_app,
 )
-from monitor.config import Settings
+from monitor.config import ConfigError, Settings
+from monitor.config.errors import locate
 
 
 @db_app.command("upgrade")
@@ -38,14 +42,79 @@ def db_upgrade(ctx: typer.Context) -> None:
 
 
 @app.command()
-def validate(ctx: typer.Context) -> None:
-    """Validate the source catalogue and the deployment settings."""
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to write them, e.g. /etc/cgt-monitor.")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist.")] = False,
+) -> None:
+    """Write a commented starter deployment file and the source catalogue, and say what to edit next."""
+    import shutil
+
+    from monitor.config.settings import example_deployment
+    from monitor.config.sources import bundled_catalogue
+
+    targets = {directory / "cgt-monitor.toml": example_deployment(), directory / "sources.toml": bundled_catalogue()}
+    existing = [str(path) for path in targets if path.exists()]
+    if existing and not force:
+        complain("error", f"{', '.join(existing)} exists already: nothing written (--force overwrites)")
+        raise typer.Exit(2)
+    directory.mkdir(parents=True, exist_ok=True)
+    for target, origin in targets.items():
+        shutil.copyfile(origin, target)
+        say(f"wrote {target}")
+    config = directory / "cgt-monitor.toml"
+    say(
+        "next:\n"
+        f"  1. edit {config}: the lines marked EDIT (your SMTP server, your chat robot)\n"
+        "  2. put the secrets it names (SMTP_PASSWORD, WECOM_BOT_KEY) in the service's environment file\n"
+        f"  3. cgt-monitor --config {config} --sources {directory / 'sources.toml'} validate\n"
+        f"  4. cgt-monitor --config {config} notify test ra-mail"
+    )
+
+
+@app.command()
+def validate(
+    ctx: typer.Context,
+    pages: Annotated[
+        list[str] | None,
+        typer.Option("--page", metavar="NAME=FILE", help="Also try source NAME's selectors on a saved page."),
+    ] = None,
+) -> None:
+    """Check sources.toml and the deployment file: every problem at once, each with file:line and field."""
+    from monitor.alert.send import url_problem
+    from monitor.check.diagnose import diagnose_page
+    from monitor.config.settings import catalogue_problems, unset_secrets
+
     obj: Context = ctx.obj
     sources = obj.sources()
-    settings = obj.settings()
-    console.print(
-        f"{len(sources)} sources, {len(settings.channels)} channels, {len(settings.subscription)} subscriptions: OK"
-    )
+    settings, path, text = obj.settings_with_text()
+    problems = catalogue_problems(settings, sources, path, text)
+    for name, channel in settings.channels.items():
+        for url in channel.urls:
+            if why := url_problem(url):
+                key = "url" if len(channel.urls) == 1 else "urls"
+                line = locate(text, f"channels.{name}", None, [key]) if path else None
+                problems.append(ConfigError(path or "settings", f"field '{key}': {why}", line, f"[channels.{name}]"))
+    warnings = unset_secrets(settings, path, text)
+    if not settings.channels or not settings.subscription:
+        what = "channels" if not settings.channels else "subscriptions"
+        where = str(path) if path else "the embedded default settings (no --config)"
+        warnings.append(ConfigError(where, f"no {what}: nothing will be sent", hint="cgt-monitor init writes a start"))
+    by_name = {source.name: source for source in sources}
+    for spec in pages or []:
+        name, _, file = spec.partition("=")
+        if name not in by_name or not file:
+            problems.append(ConfigError("--page", f"'{spec}': expected NAME=FILE with NAME a source of the catalogue"))
+            continue
+        problems += diagnose_page(by_name[name], Path(file))
+    for warning in warnings:
+        complain("warning", str(warning), style="yellow")
+    for problem in problems:
+        complain("configuration error", str(problem))
+    summary = f"{len(sources)} sources, {len(settings.channels)} channels, {len(settings.subscription)} subscriptions"
+    if problems:
+        complain("configuration error", f"{summary}: {len(problems)} problem(s)")
+        raise typer.Exit(2)
+    say(f"{summary}: OK" + (f" ({len(warnings)} warning(s))" if warnings else ""))
 
 
 @sources_app.command("list")
@@ -62,7 +131,7 @@ def sources_list(ctx: typer.Context) -> None:
         with database.sessions() as session:
             health = source_health(session)
     except Exception as exc:  # the list is still useful without the database
-        errors.print(f"[yellow]health unavailable:[/] {exc}")
+        complain("health unavailable", f"{exc}")
     table = Table(title="Sources")
     for column in ("name", "agency", "region", "kind", "fetch", "every", "health", "last check", "served by", "label"):
         table.add_column(column, overflow="fold")
@@ -71,7 +140,7 @@ def sources_list(ctx: typer.Context) -> None:
         status = state.status if state else "never checked"
         checked = state.last_checked_at.strftime("%Y-%m-%d %H:%M") if state and state.last_checked_at else ""
         served = f"{state.fetch_mode} {state.last_elapsed_s:.1f}s" if state and state.fetch_mode else ""
-        table.add_row(
+        row = (
             source.name,
             source.agency,
             source.region,
@@ -83,6 +152,7 @@ def sources_list(ctx: typer.Context) -> None:
             served,
             source.label + (" [TLS verification OFF]" if source.insecure_tls else ""),
         )
+        table.add_row(*map(cell, row))
     console.print(table)
 
 
@@ -90,15 +160,22 @@ def sources_list(ctx: typer.Context) -> None:
 def sources_test(
     ctx: typer.Context,
     name: str,
-    file: Annotated[Path | None, typer.Option("--file", help="Read a saved page instead of fetching.")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="Read a saved page instead of fetching.", exists=True, dir_okay=False),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per item.")] = False,
 ) -> None:
     """Fetch a source (or read a saved page) and print what would be extracted and classified."""
+    from monitor.check.diagnose import key_pattern_misses
     from monitor.check.trial import try_source
 
     obj: Context = ctx.obj
-    report = try_source(obj.source(name), obj.settings(), file)
+    source = obj.source(name)
+    report = try_source(source, obj.settings(), file)
     print_report(report, as_json)
+    if report.fetched is not None and (miss := key_pattern_misses(source, report.fetched.text, source.url)):
+        complain("warning", miss, style="yellow")
     if report.summary.outcome.failed:
         raise typer.Exit(1)
 
@@ -123,16 +200,17 @@ def deliveries_list(ctx: typer.Context) -> None:
             title = row.change.title
         else:
             title = f"[ops] {incident.subject_kind} {incident.subject} {row.event}" if incident else "[ops]"
-        table.add_row(
-            str(row.id),
+        cells = (
+            row.id,
             row.status,
             row.subscription,
             row.channel,
-            str(row.attempts),
+            row.attempts,
             row.next_attempt_at.isoformat(timespec="seconds"),
             title,
-            row.last_error or "",
+            row.last_error,
         )
+        table.add_row(*map(cell, cells))
     console.print(table)
 
 
@@ -151,7 +229,7 @@ def deliveries_retry(ctx: typer.Context) -> None:
     report = asyncio.run(main_async())
     console.print(f"sent: {report.sent}, failed: {report.failed}, given up: {report.dead}")
     for error in report.errors:
-        errors.print(f"[yellow]delivery failed:[/] {error}", highlight=False)
+        complain("delivery failed", f"{error}")
     if report.failed or report.dead:
         raise typer.Exit(1)
 
@@ -165,7 +243,7 @@ def notify_test(ctx: typer.Context, channel: str) -> None:
 
     settings: Settings = ctx.obj.settings()
     if channel not in settings.channels:
-        errors.print(f"[red]error:[/] no channel '{channel}' (known: {', '.join(sorted(settings.channels)) or 'none'})")
+        complain("error", f"no channel '{channel}' (known: {', '.join(sorted(settings.channels)) or 'none'})")
         raise typer.Exit(2)
     sample = AlertNotice(
         title="【测试 test】国家药监局药审中心关于发布《体内基因治疗产品药学研究与评价技术指导原则（试行）》的通告",
@@ -185,20 +263,21 @@ def notify_test(ctx: typer.Context, channel: str) -> None:
         )
     )
     for target in result.targets:
-        mark = "[green]ok[/]" if target.ok else "[red]failed[/]"
-        console.print(f"{mark}  {target.target}  {'' if target.ok else target.detail}", highlight=False)
+        mark = ("ok", "green") if target.ok else ("failed", "red")
+        console.print(Text.assemble(mark, f"  {target.target}  {'' if target.ok else target.detail}"), highlight=False)
     if not result.ok:
         raise typer.Exit(1)
 
 
 @config_app.command("show")
 def config_show(ctx: typer.Context) -> None:
-    """The effective deployment settings, secrets masked."""
+    """The effective deployment settings, secrets masked (and not needed: nothing is resolved)."""
     from monitor.config.settings import mask_url
 
     settings: Settings = ctx.obj.settings()
     data = settings.model_dump(mode="json")
-    data["database_url"] = mask_url(settings.database_url or settings.resolved_database_url())
+    default_url = f"sqlite:///{settings.state_dir() / 'cgt-monitor.db'}"
+    data["database_url"] = mask_url(settings.database_url or default_url)
     data["data_dir"] = str(settings.state_dir())
     for name, channel in settings.channels.items():
         data["channels"][name]["urls"] = channel.masked_urls()

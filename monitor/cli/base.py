@@ -11,28 +11,63 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from monitor.config import ConfigError, Settings, Source, load_settings, load_sources
+from monitor.config.settings import read_settings, resolve_config_path
 
 app = typer.Typer(
+    rich_markup_mode=None,
     help="Watch Chinese regulators' notice pages for cell and gene therapy news.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,
 )
-db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
-sources_app = typer.Typer(help="The source catalogue.", no_args_is_help=True)
-deliveries_app = typer.Typer(help="The alert outbox: pending and failed deliveries.", invoke_without_command=True)
+db_app = typer.Typer(rich_markup_mode=None, help="Database schema management.", no_args_is_help=True)
+sources_app = typer.Typer(rich_markup_mode=None, help="The source catalogue.", no_args_is_help=True)
+deliveries_app = typer.Typer(
+    rich_markup_mode=None, help="The alert outbox: pending and failed deliveries.", invoke_without_command=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(sources_app, name="sources")
 app.add_typer(deliveries_app, name="deliveries")
-notify_app = typer.Typer(help="Channels: try them before relying on them.", no_args_is_help=True)
-config_app = typer.Typer(help="The deployment settings.", no_args_is_help=True)
+notify_app = typer.Typer(rich_markup_mode=None, help="Channels: try them before relying on them.", no_args_is_help=True)
+config_app = typer.Typer(rich_markup_mode=None, help="The deployment settings.", no_args_is_help=True)
 app.add_typer(notify_app, name="notify")
 app.add_typer(config_app, name="config")
 
 console = Console()
 errors = Console(stderr=True)
+
+
+def complain(label: str, text: str, style: str = "red") -> None:
+    """A message on stderr; `text` (which quotes users' files and sites' pages) printed verbatim, never
+    read as Rich markup."""
+    errors.print(Text.assemble((f"{label}: ", style), text), highlight=False, soft_wrap=True)
+
+
+def say(text: str) -> None:
+    """A line on stdout, verbatim."""
+    console.print(Text(text), highlight=False, soft_wrap=True)
+
+
+def progress_bar() -> Progress:
+    """A progress bar on stderr for long work; it leaves no trace when it is done (or when not a terminal)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    )
+
+
+def cell(value: object) -> Text:
+    """A table cell shown as written: a title like "[2026]第3号" is not markup."""
+    return Text("" if value is None else str(value))
 
 
 @dataclass
@@ -44,6 +79,11 @@ class Context:
     def settings(self) -> Settings:
         return _or_exit(lambda: load_settings(self.config_path, self.data_dir))
 
+    def settings_with_text(self) -> tuple[Settings, Path | None, str]:
+        """The settings, the file they came from (None: the embedded default) and its text."""
+        settings, text = _or_exit(lambda: read_settings(self.config_path, self.data_dir))
+        return settings, resolve_config_path(self.config_path), text
+
     def sources(self) -> list[Source]:
         return _or_exit(lambda: load_sources(self.sources_path))
 
@@ -51,7 +91,7 @@ class Context:
         for source in self.sources():
             if source.name == name:
                 return source
-        errors.print(f"[red]error:[/] no source named '{name}' in the catalogue (see `cgt-monitor sources list`)")
+        complain("error", f"no source named '{name}' in the catalogue (see `cgt-monitor sources list`)")
         raise typer.Exit(2)
 
 
@@ -59,8 +99,19 @@ def _or_exit(load: Any) -> Any:
     try:
         return load()
     except ConfigError as exc:
-        errors.print(f"[red]configuration error:[/] {exc}", markup=True, highlight=False)
+        for problem in exc.problems:
+            complain("configuration error", str(problem))
+        if len(exc.problems) > 1:
+            complain("configuration error", f"{len(exc.problems)} problems in {exc.path}")
         raise typer.Exit(2) from None
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from monitor import __version__
+
+        say(f"cgt-monitor {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -84,15 +135,20 @@ def main(
         Path | None,
         typer.Option("--data-dir", envvar="CGT_MONITOR_DATA", help="State directory (default: the user data dir)."),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="-v: log each step; -vv: the libraries' too.")
+    ] = 0,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
+    # the daemon's start, stop and checks at INFO; our steps at -v; the libraries' chatter only at -vv
     logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
+        level=logging.DEBUG if verbose >= 2 else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    if not verbose:
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("monitor").setLevel(logging.DEBUG if verbose else logging.INFO)
     ctx.obj = Context(sources, config, data_dir)
 
 
@@ -103,23 +159,40 @@ def summary_table(reports: list[Any], title: str) -> Table:
     for report in reports:
         s = report.summary
         table.add_row(
-            s.source,
-            s.outcome,
-            str(s.items),
-            str(s.new),
-            str(s.relevant_new),
-            str(s.changed),
-            str(s.gone),
-            str(s.deliveries),
-            s.reason or "",
+            *map(cell, (s.source, s.outcome, s.items, s.new, s.relevant_new, s.changed, s.gone, s.deliveries)),
+            cell(s.reason),
         )
     return table
+
+
+def print_outcomes(reports: list[Any], dispatch: Any | None = None, timezone: str = "Asia/Shanghai") -> None:
+    """What a user would otherwise have to infer: a baseline alerts nothing, a digest is held."""
+    baselines = [r.summary for r in reports if r.summary.outcome == "baseline"]
+    if baselines:
+        stored = sum(s.items for s in baselines)
+        say(
+            f"first sight of {len(baselines)} source(s): their {stored} notices are stored as the baseline and "
+            "not alerted; notices that appear from the next check on are"
+        )
+    if dispatch is None:
+        return
+    line = f"alerts sent: {dispatch.sent}, failed (will retry): {dispatch.failed}"
+    if dispatch.held:
+        from zoneinfo import ZoneInfo
+
+        when = dispatch.next_due.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
+        line += f"; held: {dispatch.held} (digests, quiet hours or retries), the first due {when}"
+    say(line)
+    for error in dispatch.errors:
+        complain("delivery failed", error, style="yellow")
 
 
 def print_report(report: Any, as_json: bool) -> None:
     from monitor.classify import default_classifier
 
-    new_keys = {item.key for item in report.diff.new} if report.diff and not report.diff.baseline else set()
+    # at a baseline every item is new to the store (and none is alerted): said so, not hidden
+    baseline = bool(report.diff and report.diff.baseline)
+    new_keys = {item.key for item in report.diff.new} if report.diff else set()
     classifier = default_classifier()
     rows = []
     for item in report.items:
@@ -131,6 +204,7 @@ def print_report(report: Any, as_json: bool) -> None:
                 "url": item.url,
                 "published": item.published.isoformat() if item.published else None,
                 "new": item.key in new_keys,
+                "baseline": baseline,
                 **verdict.as_dict(),
             }
         )
@@ -138,19 +212,24 @@ def print_report(report: Any, as_json: bool) -> None:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
         if report.summary.reason:
-            errors.print(f"{report.source.name}: {report.summary.outcome}: {report.summary.reason}", highlight=False)
+            complain(f"{report.source.name}: {report.summary.outcome}", report.summary.reason)
         return
     table = Table(title=f"{report.source.name} — {report.source.url}")
     for column in ("published", "relevant", "new", "title", "terms", "url"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
-            row["published"] or "",
-            "yes" if row["relevant"] else "",
-            "new" if row["new"] else "",
-            row["title"],
-            ", ".join(row["terms"]),
-            row["url"],
+            *map(
+                cell,
+                (
+                    row["published"],
+                    "yes" if row["relevant"] else "",
+                    "new" if row["new"] else "",
+                    row["title"],
+                    ", ".join(row["terms"]),
+                    row["url"],
+                ),
+            )
         )
     console.print(table)
     s = report.summary
@@ -159,4 +238,4 @@ def print_report(report: Any, as_json: bool) -> None:
         f"gone: {s.gone}" + (f"  alerts queued: {s.deliveries}" if s.deliveries else "")
     )
     if s.reason:
-        errors.print(f"[red]{s.outcome}:[/] {s.reason}", highlight=False)
+        complain(str(s.outcome), s.reason)

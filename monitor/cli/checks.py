@@ -11,9 +11,11 @@ import typer
 from monitor.cli.base import (
     Context,
     app,
+    complain,
     console,
-    errors,
+    print_outcomes,
     print_report,
+    progress_bar,
     summary_table,
 )
 
@@ -33,14 +35,14 @@ def run(
 
     async def main_async() -> None:
         async with running_pipeline(settings) as pipeline:
-            if once:
-                reports, dispatch = await pipeline.run_once(enabled)
-                console.print(summary_table(reports, "One cycle"))
-                console.print(f"alerts sent: {dispatch.sent}, failed (will retry): {dispatch.failed}")
-                for error in dispatch.errors:
-                    errors.print(f"[yellow]delivery failed:[/] {error}", highlight=False)
-            else:
+            if not once:
                 await Daemon(pipeline, enabled).run()
+                return
+            with progress_bar() as progress:
+                task = progress.add_task("checking sources", total=len(enabled))
+                reports, dispatch = await pipeline.run_once(enabled, on_done=lambda report: progress.advance(task))
+            console.print(summary_table(reports, "One cycle"))
+            print_outcomes(reports, dispatch, settings.schedule.timezone)
 
     asyncio.run(main_async())
 
@@ -53,20 +55,26 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per item.")] = False,
 ) -> None:
     """Check one source now and print what it found."""
-    from monitor.app import running_pipeline
+    from monitor.app import running_pipeline, scratch_copy
 
     obj: Context = ctx.obj
     settings, source = obj.settings(), obj.source(name)
 
     async def main_async() -> Any:
+        if dry_run:  # nothing stored, nothing sent, nothing on disk
+            with scratch_copy(settings) as (scratch, database):
+                async with running_pipeline(scratch, database=database) as pipeline:
+                    return await pipeline.check(source, dry_run=True)
         async with running_pipeline(settings) as pipeline:
-            report = await pipeline.check(source, dry_run=dry_run)
-            if not dry_run and report.summary.deliveries:
+            report = await pipeline.check(source)
+            if report.summary.deliveries:
                 await pipeline.dispatcher.dispatch_due()
             return report
 
     report = asyncio.run(main_async())
     print_report(report, as_json)
+    if not as_json:
+        print_outcomes([report])
     if report.summary.outcome.failed:
         raise typer.Exit(1)
 
@@ -87,12 +95,16 @@ def backfill(
         try:
             page_request(source, 2)
         except NoPaging as exc:
-            errors.print(f"[red]error:[/] {exc}", highlight=False)
+            complain("error", f"{exc}")
             raise typer.Exit(2) from None
 
     async def main_async() -> Any:
         async with running_pipeline(settings) as pipeline:
-            report = await pipeline.backfill(source, pages)
+            with progress_bar() as progress:
+                task = progress.add_task(f"{source.name}: reading pages", total=pages)
+                report = await pipeline.backfill(
+                    source, pages, on_page=lambda page: progress.update(task, completed=page)
+                )
             await pipeline.dispatcher.dispatch_due()
             return report
 
@@ -101,16 +113,17 @@ def backfill(
     console.print(f"page 1: {first.outcome}, {first.items} items" + (f" ({first.reason})" if first.reason else ""))
     console.print(f"pages read: {report.pages}, older notices seen: {report.seen}, newly stored: {report.added}")
     if report.stopped:
-        errors.print(f"[yellow]stopped:[/] {report.stopped}", highlight=False)
+        complain("stopped", f"{report.stopped}")
     if first.outcome.failed:
         raise typer.Exit(1)
 
 
 @app.command()
 def demo(
-    data_dir: Annotated[Path | None, typer.Option("--demo-dir", help="Keep the demo's database here.")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--demo-dir", help="Keep the demo's data here.")] = None,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the demo's data (in a new temporary directory).")] = False,
 ) -> None:
     """Offline demo: recorded pages served on 127.0.0.1, a baseline, a 'next day', alerts by local e-mail."""
     from monitor.cli.demo import run_demo
 
-    raise typer.Exit(run_demo(console, data_dir))
+    raise typer.Exit(run_demo(console, data_dir, keep))

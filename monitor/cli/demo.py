@@ -23,10 +23,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from monitor.app import open_store, running_pipeline
 from monitor.cli.tables import change_log_table
-from monitor.config.settings import BrowserSettings, Channel, FetchSettings, Settings, Subscription
+from monitor.config.settings import BrowserSettings, Settings, load_settings
 from monitor.config.sources import Source, bundled_catalogue, load_sources
 from monitor.fetch.browser import browser_unavailable
 from monitor.store.queries import LogFilter, change_log
@@ -82,13 +83,32 @@ def serve_day(sites: Mapping[str, LocalSite], sources: list[Source], overnight: 
         sites[source.name].set(urlsplit(source.url).path, Page(body, content_type=content_type))
 
 
-def demo_settings(data_dir: Path, mail_url: str) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        fetch=FetchSettings(per_host_min_delay_s=0.0, retries=0, timeout_s=10),
-        channels={"team-mail": Channel(urls=[mail_url])},
-        subscription=[Subscription(name="ra-team", channels=["team-mail"], mode="immediate", relevant_only=True)],
-    )
+DEMO_DEPLOYMENT = """\
+# The demo's deployment file: the same format as /etc/cgt-monitor/cgt-monitor.toml (see `cgt-monitor init`).
+data_dir = "{data_dir}"
+
+[fetch]                      # every demo site is on 127.0.0.1: no politeness delays needed
+per_host_min_delay_s = 0.0
+retries = 0
+timeout_s = 10
+
+[channels.team-mail]         # the demo's own SMTP server on 127.0.0.1
+url = "{mail_url}"
+
+[[subscription]]
+name = "ra-team"
+channels = ["team-mail"]
+mode = "immediate"
+relevant_only = true
+"""
+
+
+def demo_settings(data_dir: Path, mail_url: str) -> tuple[Settings, Path, str]:
+    """The demo's deployment file, written into its data directory and read back as any deployment is."""
+    text = DEMO_DEPLOYMENT.format(data_dir=data_dir, mail_url=mail_url)
+    path = data_dir / "cgt-monitor.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_settings(path), path, text
 
 
 def _cycle_table(title: str, reports: list) -> Table:
@@ -108,8 +128,9 @@ async def _run(console: Console, data_dir: Path) -> int:
     with LocalSite() as site, ChallengeSite(uses=5, challenge=no_browser is None) as guarded, MailSink() as inbox:
         sites = {name: guarded if name == CHALLENGED else site for name in DEMO_SOURCES}
         sources = demo_sources(sites)
-        settings = demo_settings(data_dir, inbox.apprise_url())
+        settings, deployment, text = demo_settings(data_dir, inbox.apprise_url())
         database = open_store(settings)
+        console.print(Panel(Text(text), title=f"deployment file: {deployment}", expand=False))
         behind = (
             f"{CHALLENGED} behind an imitation of its JS cookie challenge on {guarded.base_url}"
             if no_browser is None
@@ -150,9 +171,19 @@ async def _run(console: Console, data_dir: Path) -> int:
         return 0 if ok else 1
 
 
-def run_demo(console: Console, data_dir: Path | None = None) -> int:
-    if data_dir is not None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        return asyncio.run(_run(console, data_dir))
-    with tempfile.TemporaryDirectory(prefix="cgt-monitor-demo-") as tmp:
-        return asyncio.run(_run(console, Path(tmp)))
+def run_demo(console: Console, data_dir: Path | None = None, keep: bool = False) -> int:
+    """`keep` (or a `data_dir`): the database and deployment file stay, to look at with the CLI afterwards."""
+    if data_dir is None and not keep:
+        with tempfile.TemporaryDirectory(prefix="cgt-monitor-demo-") as tmp:
+            return asyncio.run(_run(console, Path(tmp)))
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="cgt-monitor-demo-"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    status = asyncio.run(_run(console, data_dir))
+    console.print(
+        Text(
+            f"kept in {data_dir}: look again with\n"
+            f"  cgt-monitor --config {data_dir / 'cgt-monitor.toml'} log\n"
+            f"  cgt-monitor --config {data_dir / 'cgt-monitor.toml'} deliveries"
+        )
+    )
+    return status

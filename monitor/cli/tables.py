@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rich.table import Table
+from rich.text import Text
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -31,5 +32,5 @@ def change_log_table(rows: list[dict[str, Any]], title: str, detailed: bool = Tr
         if detailed:
             detected = dt.datetime.fromisoformat(row["detected_at"]).astimezone(SHANGHAI)
             cells = [detected.strftime("%Y-%m-%d %H:%M"), *cells, row["url"]]
-        table.add_row(*cells)
+        table.add_row(*(Text(str(value)) for value in cells))
     return table

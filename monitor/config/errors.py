@@ -14,13 +14,46 @@ from pydantic import ValidationError
 class ConfigError(Exception):
     """A configuration problem, worded for the person who edits the file."""
 
-    def __init__(self, path: Path | str, message: str, line: int | None = None, where: str | None = None):
+    def __init__(
+        self,
+        path: Path | str,
+        message: str,
+        line: int | None = None,
+        where: str | None = None,
+        hint: str | None = None,
+    ):
         self.path = str(path)
         self.line = line
         self.where = where
         self.message = message
+        self.hint = hint
         place = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{place}: {where + ': ' if where else ''}{message}")
+        super().__init__(f"{place}: {where + ': ' if where else ''}{message}" + (f" (hint: {hint})" if hint else ""))
+
+    @property
+    def problems(self) -> list[ConfigError]:
+        return [self]
+
+
+class ConfigErrors(ConfigError):
+    """Every problem found in one file, so the person editing it fixes them in one pass."""
+
+    def __init__(self, problems: Sequence[ConfigError]):
+        first = problems[0]
+        super().__init__(first.path, first.message, first.line, first.where, first.hint)
+        self._problems = list(problems)
+        Exception.__init__(self, "\n".join(str(p) for p in self._problems))
+
+    @property
+    def problems(self) -> list[ConfigError]:
+        return self._problems
+
+
+def raise_all(problems: Sequence[ConfigError]) -> None:
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise ConfigErrors(problems)
 
 
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
@@ -81,15 +114,28 @@ def locate(text: str, table: str, index: int | None, field_path: Sequence[str | 
     return best
 
 
-def raise_validation(exc: ValidationError, path: Path, text: str, table: str, index: int | None, label: str) -> None:
-    """Turn the first pydantic error into a ConfigError naming file:line, the table and the field."""
-    first = exc.errors()[0]
-    loc = [part for part in first["loc"] if part not in ("function-after", "function-before")]
-    field = ".".join(str(p) for p in loc)
-    line = locate(text, table, index, loc)
-    message = first["msg"]
-    if first["type"] == "missing":
-        message = "required field is missing"
-    elif first["type"] == "extra_forbidden":
-        message = "unknown field (check the spelling)"
-    raise ConfigError(path, f"field '{field}': {message}", line=line, where=label) from None
+def validation_problems(
+    exc: ValidationError, path: Path, text: str, table: str, index: int | None, label: str, prefix: Sequence[str] = ()
+) -> list[ConfigError]:
+    """Each pydantic error as a ConfigError naming file:line, the table and the field."""
+    problems = []
+    for error in exc.errors():
+        loc = [*prefix, *(part for part in error["loc"] if part not in ("function-after", "function-before"))]
+        field = ".".join(str(p) for p in loc)
+        line = locate(text, table, index, loc)
+        message, hint = describe(error)
+        problems.append(ConfigError(path, f"field '{field}': {message}" if field else message, line, label, hint))
+    return problems
+
+
+def describe(error: Any) -> tuple[str, str | None]:
+    """A pydantic error in the words of someone editing a TOML file, with a hint where one helps."""
+    kind = error["type"]
+    if kind == "missing":
+        return "required field is missing", None
+    if kind == "extra_forbidden":
+        return "unknown field", "check the spelling against the README"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"must be true or false, not {error.get('input')!r}", "TOML booleans are written without quotes"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message, None

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
-from monitor.config.errors import ConfigError, locate, read_toml
+from monitor.classify.taxonomy import doc_types, topics
+from monitor.config.errors import ConfigError, describe, locate, raise_all, read_toml
 
 CONFIG_ENV = "CGT_MONITOR_CONFIG"
 DATA_ENV = "CGT_MONITOR_DATA"
@@ -44,7 +46,7 @@ class BrowserSettings(BaseModel):
 
     executable_path: str = "/usr/bin/chromium"
     cdp_url: str | None = None  # attach to an existing Chrome (e.g. http://127.0.0.1:9222) instead of launching
-    headless: bool = True
+    headless: StrictBool = True
     max_pages: int = Field(default=2, ge=1, le=16)
     page_timeout_s: float = Field(default=45.0, gt=0)
     extra_args: list[str] = Field(default_factory=list)
@@ -123,7 +125,7 @@ class Subscription(BaseModel):
     mode: Literal["immediate", "digest"] = "immediate"
     digest_at: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # local time of day
     digest_weekday: int | None = Field(default=None, ge=0, le=6)  # 0 = Monday; unset = daily
-    relevant_only: bool = True
+    relevant_only: StrictBool = True
     min_score: float = 0.0
     agencies: list[str] = Field(default_factory=list)
     regions: list[str] = Field(default_factory=list)
@@ -133,7 +135,7 @@ class Subscription(BaseModel):
     topics: list[str] = Field(default_factory=list)
     # chat channels hold immediate alerts during these local hours, e.g. "22:00-08:00"; e-mail is unaffected
     quiet_hours: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
-    ops: bool = False  # receives operator alerts (broken sources and channels) instead of notices
+    ops: StrictBool = False  # receives operator alerts (broken sources and channels) instead of notices
 
 
 class Settings(BaseModel):
@@ -191,53 +193,98 @@ def mask_url(url: str) -> str:
     return scheme + sep + _TOKENISH.sub(_star, rest)
 
 
+def secrets_in(url: str) -> set[str]:
+    """The parts of a (resolved) channel URL that are secret: what `mask_url` stars in it."""
+    found = set(re.findall(r"://[^:/@\s?#]+:([^@/\s?#]+)@", url))
+    found |= {m[1] for m in re.findall(r"((?:token|key|secret|password|pass|access_token)=)([^&\s]+)", url, re.I)}
+    _, sep, rest = url.partition("://")
+    found |= set(_TOKENISH.findall(rest if sep else ""))
+    return {secret for secret in found if len(secret) >= 4}
+
+
+def redact(text: str, url: str) -> str:
+    """`text` (a service's error message, say) with the secrets of `url` starred, and nothing else touched."""
+    for secret in sorted(secrets_in(url), key=len, reverse=True):
+        text = text.replace(secret, secret[:3] + "***")
+    return text
+
+
 def _star(match: re.Match[str]) -> str:
     token = match.group(0)
     return token[:3] + "***"
 
 
-def _check_references(settings: Settings, path: Path, text: str) -> None:
-    """Cross-table rules: names unique, channels known and listed once. A slip here would otherwise make
-    every alert of a notice collide with itself in the outbox."""
+def _reference_problems(settings: Settings, path: Path, text: str) -> list[ConfigError]:
+    """Cross-table rules: names unique, channels known and listed once, filters naming what exists. A slip
+    here would otherwise make every alert of a notice collide with itself, or a filter match nothing."""
+    problems: list[ConfigError] = []
     first_of: dict[str, int] = {}
     for index, sub in enumerate(settings.subscription):
         where = f"[[subscription]] #{index + 1} ({sub.name})"
+
+        def problem(field: str, message: str, hint: str | None = None, where: str = where, index: int = index) -> None:
+            problems.append(ConfigError(path, message, locate(text, "subscription", index, [field]), where, hint))
+
         if sub.name in first_of:
-            raise ConfigError(
-                path,
+            problem(
+                "name",
                 f"field 'name': duplicate subscription name '{sub.name}' "
-                f"(first defined in [[subscription]] #{first_of[sub.name] + 1}); names must be unique",
-                line=locate(text, "subscription", index, ["name"]),
-                where=where,
+                f"(first defined in [[subscription]] #{first_of[sub.name] + 1})",
+                "names must be unique",
             )
-        first_of[sub.name] = index
+        first_of.setdefault(sub.name, index)
         repeated = sorted({channel for channel in sub.channels if sub.channels.count(channel) > 1})
         if repeated:
-            raise ConfigError(
-                path,
-                f"field 'channels': channel '{repeated[0]}' is listed more than once",
-                line=locate(text, "subscription", index, ["channels"]),
-                where=where,
-            )
-        for channel in sub.channels:
+            problem("channels", f"field 'channels': channel '{repeated[0]}' is listed more than once")
+        for channel in dict.fromkeys(sub.channels):
             if channel not in settings.channels:
                 known = ", ".join(sorted(settings.channels)) or "none defined"
-                raise ConfigError(
-                    path,
-                    f"field 'channels': unknown channel '{channel}' (known: {known})",
-                    line=locate(text, "subscription", index, ["channels"]),
-                    where=f"[[subscription]] #{index + 1} ({sub.name})",
-                )
+                problem("channels", f"field 'channels': unknown channel '{channel}' (known: {known})")
+        for field, values, known_values in (
+            ("doc_types", sub.doc_types, doc_types()),
+            ("topics", sub.topics, topics()),
+        ):
+            for value in values:
+                if value not in known_values:
+                    problem(field, f"field '{field}': unknown value '{value}' (known: {', '.join(known_values)})")
+        for region in sub.regions:
+            if not _REGION.match(region):
+                problem("regions", f"field 'regions': '{region}' is not a region code", "e.g. CN, CN-GD, CN-GD-SZ")
+    return problems
+
+
+def _url_key(text: str, channel: str) -> tuple[str, int | None]:
+    """Whether [channels.NAME] writes `url` or `urls`, and on which line: errors name what the file says."""
+    lines = text.splitlines()
+    for key in ("url", "urls"):
+        line = locate(text, f"channels.{channel}", None, [key])
+        if line and re.match(rf"^\s*{key}\s*=", lines[line - 1]):
+            return key, line
+    return "url", locate(text, f"channels.{channel}", None)
+
+
+_REGION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3}){0,2}$")
+
+
+def unset_secrets(settings: Settings, path: Path | None, text: str) -> list[ConfigError]:
+    """${NAME} references whose variable is not set here: warnings, since secrets are read at send time
+    (a service's environment file may hold what this shell does not)."""
+    warnings = []
     for name, configured in settings.channels.items():
         for url in configured.urls:
             for ref in _ENV_REF.findall(url):
                 if ref not in os.environ:
-                    raise ConfigError(
-                        path,
-                        f"field 'urls': ${{{ref}}} is referenced but not set in the environment",
-                        line=max(locate(text, f"channels.{name}", None, [key]) or 0 for key in ("url", "urls")) or None,
-                        where=f"[channels.{name}]",
+                    key, line = _url_key(text, name)
+                    warnings.append(
+                        ConfigError(
+                            path or "environment",
+                            f"field '{key}': ${{{ref}}} is not set in this environment",
+                            line=line if path else None,
+                            where=f"[channels.{name}]",
+                            hint="the service reads it from its environment file when it sends",
+                        )
                     )
+    return warnings
 
 
 def resolve_config_path(explicit: Path | None) -> Path | None:
@@ -248,9 +295,10 @@ def resolve_config_path(explicit: Path | None) -> Path | None:
     return None
 
 
-def load_settings(path: Path | None = None, data_dir: Path | None = None) -> Settings:
-    """Load the deployment file; without one, the embedded default (SQLite, no channels)."""
+def read_settings(path: Path | None = None, data_dir: Path | None = None) -> tuple[Settings, str]:
+    """The deployment file (or the embedded default) and its text; every problem of the file at once."""
     resolved = resolve_config_path(path)
+    text = ""
     if resolved is None:
         settings = Settings()
     else:
@@ -258,43 +306,84 @@ def load_settings(path: Path | None = None, data_dir: Path | None = None) -> Set
         try:
             settings = Settings.model_validate(data)
         except ValidationError as exc:
-            _raise_settings_error(exc, resolved, text)
-        _check_references(settings, resolved, text)
+            raise_all(_settings_problems(exc, resolved, text))
+        raise_all(_reference_problems(settings, resolved, text))
         if settings.data_dir is not None and not settings.data_dir.is_absolute():
             settings = settings.model_copy(update={"data_dir": resolved.parent / settings.data_dir})
     if data_dir is not None:
         settings = settings.model_copy(update={"data_dir": data_dir})
-    return settings
+    return settings, text
 
 
-def _raise_settings_error(exc: ValidationError, path: Path, text: str) -> None:
-    """Name the table ([fetch], [channels.x], [[subscription]] #n) and field of the first error."""
-    first = exc.errors()[0]
-    loc = list(first["loc"])
-    if len(loc) > 1 and isinstance(loc[1], int):
-        table, index, inner, where = str(loc[0]), loc[1], loc[2:], f"[[{loc[0]}]] #{loc[1] + 1}"
-    elif loc and loc[0] == "channels" and len(loc) > 1:
-        table, index, inner, where = f"channels.{loc[1]}", None, loc[2:], f"[channels.{loc[1]}]"
-    elif len(loc) > 1:
-        table, index, inner, where = str(loc[0]), None, loc[1:], f"[{loc[0]}]"
-    else:
-        table, index, inner, where = "", None, loc, "top level"
-    if table:
-        line = locate(text, table, index, inner)
-    else:
-        line = next(
+def load_settings(path: Path | None = None, data_dir: Path | None = None) -> Settings:
+    """Load the deployment file; without one, the embedded default (SQLite, no channels)."""
+    return read_settings(path, data_dir)[0]
+
+
+def _settings_problems(exc: ValidationError, path: Path, text: str) -> list[ConfigError]:
+    """Each error named with its table ([fetch], [channels.x], [[subscription]] #n) and field."""
+    problems = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        if len(loc) > 1 and isinstance(loc[1], int):
+            table, index, inner, where = str(loc[0]), loc[1], loc[2:], f"[[{loc[0]}]] #{loc[1] + 1}"
+        elif loc and loc[0] == "channels" and len(loc) > 1:
+            table, index, inner, where = f"channels.{loc[1]}", None, loc[2:], f"[channels.{loc[1]}]"
+        elif len(loc) > 1:
+            table, index, inner, where = str(loc[0]), None, loc[1:], f"[{loc[0]}]"
+        else:
+            table, index, inner, where = "", None, loc, "top level"
+        if table:
+            line = locate(text, table, index, inner)
+        else:
+            line = next(
+                (
+                    n
+                    for n, row in enumerate(text.splitlines(), 1)
+                    if loc and re.match(rf"^\s*{re.escape(str(loc[0]))}\s*=", row)
+                ),
+                None,
+            )
+        field = ".".join(str(p) for p in inner) or table
+        message, hint = describe(error)
+        problems.append(ConfigError(path, f"field '{field}': {message}", line=line, where=where, hint=hint))
+    return problems
+
+
+def catalogue_problems(settings: Settings, sources: list[Any], path: Path | None, text: str) -> list[ConfigError]:
+    """Subscription filters naming agencies, regions or sources the catalogue does not have: such a filter
+    would silently match nothing."""
+    agencies = {source.agency.casefold() for source in sources}
+    regions = {source.region for source in sources}
+    names = {source.name for source in sources}
+    problems = []
+    for index, sub in enumerate(settings.subscription):
+        where = f"[[subscription]] #{index + 1} ({sub.name})"
+        checks: tuple[tuple[str, list[str], list[str]], ...] = (
             (
-                n
-                for n, row in enumerate(text.splitlines(), 1)
-                if loc and re.match(rf"^\s*{re.escape(str(loc[0]))}\s*=", row)
+                "agencies",
+                [a for a in sub.agencies if a.casefold() not in agencies],
+                sorted({s.agency for s in sources}),
             ),
-            None,
+            (
+                "regions",
+                [r for r in sub.regions if not any(x == r or x.startswith(r + "-") for x in regions)],
+                sorted(regions),
+            ),
+            ("sources", [n for n in sub.sources if n not in names], []),
         )
-    field = ".".join(str(p) for p in inner) or table
-    if first["type"] == "missing":
-        message = "required field is missing"
-    elif first["type"] == "extra_forbidden":
-        message = "unknown field (check the spelling)"
-    else:
-        message = first["msg"]
-    raise ConfigError(path, f"field '{field}': {message}", line=line, where=where) from None
+        for field, unknown, known in checks:
+            for value in unknown:
+                hint = f"the catalogue has: {', '.join(known)}" if known else "see `cgt-monitor sources list`"
+                line = locate(text, "subscription", index, [field]) if path else None
+                message = f"field '{field}': no source in the catalogue has '{value}'"
+                problems.append(ConfigError(path or "settings", message, line, where, hint))
+    return problems
+
+
+def example_deployment() -> Path:
+    """The commented starter deployment file, as packaged (a wheel) or in a checkout (`examples/`)."""
+    packaged = resources.files("monitor").joinpath("bundled/cgt-monitor.example.toml")
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "examples" / "cgt-monitor.toml"

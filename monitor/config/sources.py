@@ -10,9 +10,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
-from monitor.config.errors import ConfigError, locate, raise_validation, read_toml
+from monitor.config.errors import ConfigError, locate, raise_all, read_toml, validation_problems
 from monitor.extract import registry
 
 SOURCES_ENV = "CGT_MONITOR_SOURCES"
@@ -40,10 +40,10 @@ class Source(BaseModel):
     kind: str
     label: str = ""
     language: str = "zh"
-    enabled: bool = True
+    enabled: StrictBool = True
     interval_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     encoding: str | None = None  # override when a site lies about its charset
-    follow: bool = False
+    follow: StrictBool = False
     key_pattern: str | None = None  # regex whose first group is the notice's stable id
     # back-fill paging: a URL template for page N (>= 2), relative to `url` ({n} = N, {n0} = N - 1, e.g.
     # "index_{n0}.html"), or the form/query field that carries N for APIs (e.g. "pageNum")
@@ -52,10 +52,10 @@ class Source(BaseModel):
     # TLS: extra CA/intermediate certificates (a PEM file, relative to the catalogue or in monitor/certs/)
     # for sites that serve an incomplete chain; insecure_tls turns verification off and is reported as such
     ca_file: str | None = None
-    insecure_tls: bool = False
+    insecure_tls: StrictBool = False
     # how to fetch: plain HTTP; a real browser (JS cookie challenges); or HTTP first, the browser on a challenge
     fetch: Literal["http", "browser", "auto"] = "http"
-    browser_headless: bool | None = None  # None: the deployment default; False runs it under Xvfb
+    browser_headless: StrictBool | None = None  # None: the deployment default; False runs it under Xvfb
     browser_wait_for: str | None = None  # CSS selector proving the real page loaded (default: the row selector)
     min_delay_s: float | None = Field(default=None, ge=0)  # politeness override for this source's host
     request: RequestSpec = Field(default_factory=RequestSpec)
@@ -115,7 +115,8 @@ def resolve_sources_path(explicit: Path | None) -> Path:
 
 
 def parse_sources(data: dict[str, Any], text: str, path: Path) -> list[Source]:
-    """Validate a parsed catalogue: every error names file:line, the source and the field."""
+    """Validate a parsed catalogue: every problem of the file at once, each naming file:line, the source
+    and the field."""
     unknown = set(data) - {"source"}
     if unknown:
         key = sorted(unknown)[0]
@@ -126,43 +127,52 @@ def parse_sources(data: dict[str, Any], text: str, path: Path) -> list[Source]:
     if not isinstance(raw_sources, list):
         raise ConfigError(path, "'source' must be an array of tables: write [[source]]")
     sources: list[Source] = []
+    problems: list[ConfigError] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(raw_sources):
         label = f"[[source]] #{index + 1}" + (f" ({raw['name']})" if isinstance(raw.get("name"), str) else "")
         try:
             source = Source.model_validate(raw)
         except ValidationError as exc:
-            raise_validation(exc, path, text, "source", index, label)
+            problems += validation_problems(exc, path, text, "source", index, label)
+            kind, extract = raw.get("kind"), raw.get("extract", {})
+            if kind in registry.kinds() and isinstance(extract, dict):  # its selectors are checked all the same
+                try:
+                    registry.parse_options(kind, extract)
+                except ValidationError as options_exc:
+                    problems += validation_problems(options_exc, path, text, "source", index, label, ["extract"])
+            continue
         if source.kind not in registry.kinds():
-            raise ConfigError(
-                path,
-                f"field 'kind': unknown kind '{source.kind}' (known: {', '.join(registry.kinds())})",
-                line=locate(text, "source", index, ["kind"]),
-                where=label,
+            problems.append(
+                ConfigError(
+                    path,
+                    f"field 'kind': unknown kind '{source.kind}' (known: {', '.join(registry.kinds())})",
+                    line=locate(text, "source", index, ["kind"]),
+                    where=label,
+                )
             )
+            continue
         try:
             source.options  # noqa: B018  (validated here, once, so errors point at the file)
         except ValidationError as exc:
             # locate() walks [source.extract] sub-tables, so prefix the path
-            wrapped = exc.errors()[0]
-            loc = ["extract", *wrapped["loc"]]
-            raise ConfigError(
-                path,
-                f"field '{'.'.join(map(str, loc))}': "
-                + ("required field is missing" if wrapped["type"] == "missing" else wrapped["msg"]),
-                line=locate(text, "source", index, loc),
-                where=label,
-            ) from None
+            problems += validation_problems(exc, path, text, "source", index, label, prefix=["extract"])
+            continue
         if source.name in seen:
-            raise ConfigError(
-                path,
-                f"field 'name': duplicate source name '{source.name}' "
-                f"(first defined in [[source]] #{seen[source.name] + 1})",
-                line=locate(text, "source", index, ["name"]),
-                where=label,
+            problems.append(
+                ConfigError(
+                    path,
+                    f"field 'name': duplicate source name '{source.name}' "
+                    f"(first defined in [[source]] #{seen[source.name] + 1})",
+                    line=locate(text, "source", index, ["name"]),
+                    where=label,
+                    hint="names are the sources' identity in the store: each must be unique",
+                )
             )
+            continue
         seen[source.name] = index
         sources.append(source)
+    raise_all(problems)
     return sources
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from pydantic import BaseModel, ConfigDict, field_validator
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from monitor.extract.dates import parse_date
 from monitor.extract.links import is_file_link, resolve, stable_key
@@ -14,6 +14,7 @@ from monitor.extract.text import clean_text
 from monitor.values import Item
 
 _BREAK = re.compile(r"<br\s*/?>", re.I)
+_EMPTY = LexborHTMLParser("<html></html>")  # selectors are tried on it once, when the catalogue is read
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
 
 
@@ -29,6 +30,16 @@ class HtmlListOptions(BaseModel):
     # Hanweb-style pages keep their rows as CDATA records inside these elements, e.g.
     # "script[type='text/xml']": the records are parsed as HTML before `item` is applied
     records_in: str | None = None
+
+    @field_validator("item", "title", "link", "date", "records_in")
+    @classmethod
+    def _valid_selector(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                _EMPTY.css_first(value)
+            except SelectolaxError:
+                raise ValueError(f"not a valid CSS selector: {value!r}") from None
+        return value
 
 
 def _node_text(node: LexborNode, separator: str = "") -> str:

@@ -281,7 +281,7 @@ class BrowserFetcher:
         if outcome is FetchOutcome.OK and answer.where:  # the landing page is not the answer asked for
             outcome, reason = FetchOutcome.ERROR, f"HTTP {answer.status}"
         if outcome is FetchOutcome.OK and answer.note:  # e.g. the list never appeared: let extraction judge
-            log.info("%s: %s", url, answer.note)
+            log.debug("%s: %s", url, answer.note)
         if outcome is not FetchOutcome.OK:
             reason = "; ".join(filter(None, [" ".join(filter(None, [reason, answer.where])), answer.note]))
         if outcome is FetchOutcome.OK:

@@ -196,7 +196,7 @@ class HttpFetcher:
             if attempt < attempts - 1:
                 backoff = delay if delay is not None else self.settings.backoff_s * (2**attempt)
                 await asyncio.sleep(backoff * random.uniform(0.75, 1.25))
-                log.info("retrying %s after %s (attempt %d/%d)", url, last_error, attempt + 2, attempts)
+                log.debug("retrying %s after %s (attempt %d/%d)", url, last_error, attempt + 2, attempts)
         return self._failed(url, last_error, started), {}
 
     async def _send(self, url: str, options: RequestOptions, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:

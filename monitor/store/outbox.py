@@ -201,3 +201,15 @@ def unsent(session: Session, states: Sequence[DeliveryState] = UNSENT) -> list[D
     """Rows not (yet) sent, for `cgt-monitor deliveries`."""
     query = select(Delivery).where(Delivery.status.in_(states)).order_by(Delivery.id)
     return list(session.scalars(query).unique())
+
+
+def waiting(session: Session, now: dt.datetime) -> tuple[int, dt.datetime | None]:
+    """Pending rows not yet due (held for a digest, quiet hours or a retry) and when the first falls due."""
+    from sqlalchemy import func
+
+    count, first = session.execute(
+        select(func.count(), func.min(Delivery.next_attempt_at)).where(
+            Delivery.status == DeliveryState.PENDING, Delivery.next_attempt_at > now
+        )
+    ).one()
+    return int(count), first

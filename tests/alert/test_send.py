@@ -123,3 +123,12 @@ def test_a_stuck_service_does_not_keep_the_alert_from_the_other_services_of_its_
     assert not stuck.ok and stuck.stopped and "no answer within 2 s" in stuck.detail
     assert result.succeeded == [1]  # a retry goes to the stuck service only
     assert elapsed < 12
+
+
+def test_the_plain_text_part_of_an_alert_email_carries_the_link(inbox):
+    channel = Channel(urls=[inbox.apprise_url()])
+    alert = notice("国家药监局药审中心关于发布《基因治疗产品长期随访临床研究技术指导原则（试行）》的通告")
+    result = asyncio.run(AppriseSender().send("mail", channel, lambda fmt, limit: render([alert], fmt, limit=limit)))
+    assert result.ok, result.detail
+    (mail,) = inbox.mails
+    assert alert.url in mail.message.get_body(preferencelist=("plain",)).get_content()

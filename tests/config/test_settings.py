@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config import ConfigError, load_settings
-from monitor.config.settings import mask_url
+from monitor.config.settings import mask_url, redact, unset_secrets
 
 DEPLOYMENT = """
 database_url = "sqlite:///${STATE}/db.sqlite"
@@ -51,11 +51,12 @@ def test_a_missing_secret_is_named_with_its_channel_and_line(tmp_path, monkeypat
     monkeypatch.setenv("WECOM_KEY", "abc")
     monkeypatch.delenv("SMTP_PASSWORD", raising=False)
     path = write(tmp_path, DEPLOYMENT)
-    with pytest.raises(ConfigError) as caught:
-        load_settings(path)
-    assert "${SMTP_PASSWORD}" in str(caught.value)
-    assert "[channels.ra-mail]" in str(caught.value)
-    assert caught.value.line == 5
+    settings = load_settings(path)  # secrets are read when an alert is sent, not to read the file
+    (warning,) = unset_secrets(settings, path, path.read_text(encoding="utf-8"))
+    assert "${SMTP_PASSWORD}" in str(warning) and "[channels.ra-mail]" in str(warning)
+    assert "field 'url'" in str(warning) and warning.line == 5  # the key the file uses
+    with pytest.raises(ConfigError, match=r"\$\{SMTP_PASSWORD\}"):
+        settings.channels["ra-mail"].resolved_urls()
 
 
 def test_a_subscription_naming_an_unknown_channel_is_refused(tmp_path, monkeypatch):
@@ -125,3 +126,11 @@ def test_a_channel_listed_twice_in_one_subscription_is_refused(tmp_path, monkeyp
         load_settings(write(tmp_path, DEPLOYMENT.replace('"ra-mail", "wecom"', '"wecom", "ra-mail", "wecom"')))
     assert "channel 'wecom' is listed more than once" in str(caught.value)
     assert caught.value.line == 12
+
+
+def test_redact_stars_the_secrets_of_the_url_and_no_ordinary_word():
+    url = "wecombot://0123456789abcdefABCDEF"
+    message = "Sending WeCom notification to 0123456789abcdefABCDEF failed: unauthorised"
+    redacted = redact(message, url)
+    assert "0123456789abcdefABCDEF" not in redacted
+    assert "notification" in redacted and "unauthorised" in redacted

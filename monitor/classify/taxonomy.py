@@ -1,5 +1,5 @@
-"""The document types (guideline, draft for comment, …): one list, in the taxonomy, read by the classifier,
-the alerts and the configuration check alike."""
+"""The taxonomy's lists — document types (guideline, draft for comment, …) and topics — read once from
+`taxonomy.toml` by the classifier, the alerts and the configuration check alike."""
 
 from __future__ import annotations
 
@@ -38,10 +38,20 @@ def read_doc_types(data: dict[str, object]) -> tuple[DocType, ...]:
 
 
 @lru_cache(maxsize=1)
+def _packaged() -> dict[str, object]:
+    return tomllib.loads(taxonomy_path().read_text(encoding="utf-8"))
+
+
 def doc_types() -> dict[str, DocType]:
     """The packaged taxonomy's document types by name, in the order they are tried."""
-    data = tomllib.loads(taxonomy_path().read_text(encoding="utf-8"))
-    return {doc_type.name: doc_type for doc_type in read_doc_types(data)}
+    return {doc_type.name: doc_type for doc_type in read_doc_types(_packaged())}
+
+
+def topics() -> list[str]:
+    """The packaged taxonomy's topic names (cell_therapy, gene_therapy, …)."""
+    found = _packaged().get("topics", {})
+    assert isinstance(found, dict)
+    return list(found)
 
 
 def doc_type_label(name: str | None) -> str:
