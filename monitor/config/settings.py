@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Collection
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -214,12 +215,24 @@ def _star(match: re.Match[str]) -> str:
     return token[:3] + "***"
 
 
-def _reference_problems(settings: Settings, path: Path, text: str) -> list[ConfigError]:
+def _subscription_or_none(raw: object) -> Subscription | None:
+    try:
+        return Subscription.model_validate(raw)
+    except ValidationError:
+        return None
+
+
+def _reference_problems(
+    subscriptions: list[Subscription | None], channels: Collection[str], path: Path, text: str
+) -> list[ConfigError]:
     """Cross-table rules: names unique, channels known and listed once, filters naming what exists. A slip
-    here would otherwise make every alert of a notice collide with itself, or a filter match nothing."""
+    here would otherwise make every alert of a notice collide with itself, or a filter match nothing.
+    (`None`: a subscription that failed validation, reported already.)"""
     problems: list[ConfigError] = []
     first_of: dict[str, int] = {}
-    for index, sub in enumerate(settings.subscription):
+    for index, sub in enumerate(subscriptions):
+        if sub is None:
+            continue
         where = f"[[subscription]] #{index + 1} ({sub.name})"
 
         def problem(field: str, message: str, hint: str | None = None, where: str = where, index: int = index) -> None:
@@ -237,8 +250,8 @@ def _reference_problems(settings: Settings, path: Path, text: str) -> list[Confi
         if repeated:
             problem("channels", f"field 'channels': channel '{repeated[0]}' is listed more than once")
         for channel in dict.fromkeys(sub.channels):
-            if channel not in settings.channels:
-                known = ", ".join(sorted(settings.channels)) or "none defined"
+            if channel not in channels:
+                known = ", ".join(sorted(channels)) or "none defined"
                 problem("channels", f"field 'channels': unknown channel '{channel}' (known: {known})")
         for field, values, known_values in (
             ("doc_types", sub.doc_types, doc_types()),
@@ -306,8 +319,15 @@ def read_settings(path: Path | None = None, data_dir: Path | None = None) -> tup
         try:
             settings = Settings.model_validate(data)
         except ValidationError as exc:
-            raise_all(_settings_problems(exc, resolved, text))
-        raise_all(_reference_problems(settings, resolved, text))
+            # the cross-table rules too, on what did validate: every problem of the file in one pass
+            problems = _settings_problems(exc, resolved, text)
+            raw_channels = data.get("channels")
+            raw_subs = data.get("subscription")
+            if isinstance(raw_subs, list):
+                channels = list(raw_channels) if isinstance(raw_channels, dict) else []
+                problems += _reference_problems([_subscription_or_none(s) for s in raw_subs], channels, resolved, text)
+            raise_all(sorted(problems, key=lambda problem: problem.line or 0))
+        raise_all(_reference_problems(list(settings.subscription), settings.channels, resolved, text))
         if settings.data_dir is not None and not settings.data_dir.is_absolute():
             settings = settings.model_copy(update={"data_dir": resolved.parent / settings.data_dir})
     if data_dir is not None:
