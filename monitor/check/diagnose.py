@@ -15,7 +15,7 @@ from monitor.config.sources import Source
 from monitor.extract.html_list import HtmlListOptions
 from monitor.extract.links import resolve
 from monitor.extract.registry import extract_items
-from monitor.fetch.charset import decode
+from monitor.fetch.charset import UndecodablePage, decode
 
 
 def why_no_items(source: Source, text: str) -> str:
@@ -63,7 +63,10 @@ def diagnose_page(source: Source, path: Path) -> list[ConfigError]:
         content = path.read_bytes()
     except OSError as exc:
         return [ConfigError(path, f"cannot read the saved page: {exc.strerror or exc}", where=where)]
-    text, _ = decode(content, "application/json" if path.suffix == ".json" else None, source.encoding)
+    try:
+        text, _ = decode(content, "application/json" if path.suffix == ".json" else None, source.encoding)
+    except UndecodablePage as exc:
+        return [ConfigError(path, f"undecodable page: {exc}", where=where)]
     problems = []
     try:
         items = extract_items(source.kind, text, source.options, source.url, source.key_pattern)

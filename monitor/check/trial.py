@@ -13,7 +13,7 @@ from monitor.config.settings import Settings
 from monitor.config.sources import Source
 from monitor.fetch import BrowserFetcher, HttpFetcher
 from monitor.fetch.blocked import block_reason
-from monitor.fetch.charset import decode
+from monitor.fetch.charset import UndecodablePage, decode
 from monitor.values import CheckOutcome, CheckSummary, Fetched
 
 
@@ -21,7 +21,10 @@ def read_saved_page(source: Source, path: Path) -> Fetched:
     """A saved page as if the source's URL had served it: links resolve against the source URL."""
     content = path.read_bytes()
     content_type = "application/json" if path.suffix == ".json" else None
-    text, encoding = decode(content, content_type, source.encoding)
+    try:
+        text, encoding = decode(content, content_type, source.encoding)
+    except UndecodablePage as exc:
+        return Fetched.failed(source.url, f"undecodable page {path}: {exc}")
     return Fetched.saved(source.url, content, text, encoding)
 
 

@@ -18,6 +18,14 @@ from monitor.cli.base import (
 )
 
 
+def spreadsheet_safe(value: object) -> object:
+    """A cell a spreadsheet will not run: text from a site that starts like a formula (= + - @, or a tab or
+    carriage return before one) is prefixed with an apostrophe, as OWASP advises for CSV exports."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 @app.command("log")
 def show_log(
     ctx: typer.Context,
@@ -63,7 +71,9 @@ def show_log(
         writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "terms": ";".join(row["terms"])})
+            writer.writerow(
+                {name: spreadsheet_safe(value) for name, value in {**row, "terms": ";".join(row["terms"])}.items()}
+            )
     else:
         from monitor.cli.tables import change_log_table
 

@@ -10,7 +10,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 from monitor.extract.dates import parse_date
 from monitor.extract.links import is_file_link, resolve, stable_key
 from monitor.extract.registry import register
-from monitor.extract.text import clean_text
+from monitor.extract.text import clean_text, clean_title
 from monitor.values import Item
 
 _BREAK = re.compile(r"<br\s*/?>", re.I)
@@ -54,8 +54,8 @@ def _title(row: LexborNode, options: HtmlListOptions) -> str:
         attr = node.attributes.get(options.title_attr)
         if attr and attr.strip():
             # some sites put a line break inside the attribute value; Chinese titles join without a space
-            return clean_text(_BREAK.sub("", attr))
-    return _node_text(node)
+            return clean_title(_BREAK.sub("", attr))
+    return clean_title(node.text())
 
 
 def page_base(parser: LexborHTMLParser, url: str) -> str:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from monitor.extract.dates import parse_date
 from monitor.extract.links import resolve, stable_key
 from monitor.extract.registry import register
-from monitor.extract.text import clean_text
+from monitor.extract.text import clean_title
 from monitor.values import Item
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
@@ -85,7 +85,7 @@ def extract_json_list(text: str, options: JsonListOptions, base_url: str, key_pa
     for record in records:
         if not isinstance(record, dict):
             continue
-        title = clean_text(str(dig(record, options.title) or ""))
+        title = clean_title(str(dig(record, options.title) or ""))
         url = _link(record, options.link, base_url)
         if not title or not url:
             continue

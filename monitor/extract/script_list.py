@@ -10,7 +10,7 @@ from selectolax.lexbor import LexborHTMLParser
 from monitor.extract.dates import parse_date
 from monitor.extract.links import resolve, stable_key
 from monitor.extract.registry import register
-from monitor.extract.text import clean_text
+from monitor.extract.text import clean_title
 from monitor.values import Item
 
 _TITLE_ATTR = re.compile(r"""\btitle\s*=\s*(['"])(.*?)\1""", re.S)
@@ -44,7 +44,7 @@ def extract_script_list(text: str, options: ScriptListOptions, base_url: str, ke
         url = resolve(base_url, href)
         # a header may itself be a link whose text is cut ("...") while its title attribute is whole
         attribute = _TITLE_ATTR.search(raw_title)
-        title = clean_text(attribute.group(2) if attribute else re.sub(r"<[^>]+>", "", raw_title))
+        title = clean_title(attribute.group(2) if attribute else re.sub(r"<[^>]+>", "", raw_title))
         if not url or not title:
             continue
         published = parse_date(dates[index]) if index < len(dates) else None

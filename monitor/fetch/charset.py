@@ -39,23 +39,48 @@ def charset_from_meta(content: bytes) -> str | None:
     return normalise_label(match.group(1).decode("ascii", "ignore")) if match else None
 
 
+class UndecodablePage(ValueError):
+    """The bytes are invalid in the encoding the page declares, and no other encoding fits them well."""
+
+
 def decode(content: bytes, content_type: str | None = None, override: str | None = None) -> tuple[str, str]:
-    """Decode bytes to text; returns (text, codec used). Never raises on bad bytes."""
+    """Decode bytes to text; returns (text, codec used).
+
+    A page that declares its encoding and breaks it is not quietly decoded as something else: a few bad
+    bytes keep the declaration (with replacement characters), a page another encoding fits well (a site
+    declaring UTF-8 while serving GBK) gets that one, and anything else raises UndecodablePage rather than
+    become garbage titles.
+    """
     if content.startswith(codecs.BOM_UTF8):
         return content[len(codecs.BOM_UTF8) :].decode("utf-8", "replace"), "utf-8"
-    candidates = [normalise_label(override), charset_from_header(content_type), charset_from_meta(content)]
-    for codec in candidates:
-        if codec is None:
-            continue
+    declared = list(
+        dict.fromkeys(
+            c for c in (normalise_label(override), charset_from_header(content_type), charset_from_meta(content)) if c
+        )
+    )
+    for codec in [*declared, "utf-8"]:
         try:
             return content.decode(codec), codec
         except UnicodeDecodeError:
             continue  # the declaration lies; try the next witness
-    try:
-        return content.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    if declared:
+        primary = declared[0]
+        text = content.decode(primary, "replace")
+        bad = text.count("\ufffd")
+        if bad <= max(3, len(content) // 2000):  # a stray bad byte or two: the declaration holds
+            return text, primary
     best = from_bytes(content).best()
-    codec = normalise_label(best.encoding) if best is not None else None
-    codec = codec or "gb18030"
-    return content.decode(codec, "replace"), codec
+    guess = normalise_label(best.encoding) if best is not None else None
+    if not declared:
+        return content.decode(guess or "gb18030", "replace"), guess or "gb18030"
+    if best is not None and guess is not None and best.chaos <= _CONFIDENT_CHAOS:
+        try:
+            return content.decode(guess), guess
+        except UnicodeDecodeError:
+            pass
+    raise UndecodablePage(
+        f"{bad} byte sequences are not valid {declared[0]} as the page declares, and no other encoding fits"
+    )
+
+
+_CONFIDENT_CHAOS = 0.05  # charset-normalizer's "mess" ratio below which its guess is trusted

@@ -22,7 +22,7 @@ import httpx
 from monitor.config.settings import FetchSettings
 from monitor.fetch.backoff import HostBackoff, retry_note
 from monitor.fetch.blocked import ListProbe, is_refusal, outcome_of
-from monitor.fetch.charset import decode
+from monitor.fetch.charset import UndecodablePage, decode
 from monitor.fetch.handoff import CookieHandoff
 from monitor.fetch.politeness import HostGate
 from monitor.fetch.tls import tls_verification
@@ -241,7 +241,10 @@ class HttpFetcher:
         )
         if response.status_code == 304:
             return Fetched(outcome=FetchOutcome.NOT_MODIFIED, **common)
-        text, encoding = decode(content, response.headers.get("content-type"), options.encoding)
+        try:
+            text, encoding = decode(content, response.headers.get("content-type"), options.encoding)
+        except UndecodablePage as exc:  # a decoding problem, recorded as such: never garbage titles
+            return Fetched.failed(url, f"undecodable page: {exc}", elapsed_s=elapsed)
         outcome, block, reason = outcome_of(response.status_code, text, options.expect)
         cap = self.settings.refusal_backoff_max_s
         retry_after = _retry_after(response, cap=cap) if is_refusal(response.status_code) else None

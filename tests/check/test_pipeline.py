@@ -179,3 +179,18 @@ def test_an_unexpected_failure_inside_a_check_is_recorded_not_raised(site, setti
     with database.sessions() as session:
         state = session.get(SourceState, source.name)
         assert state.status == "error" and state.consecutive_failures == 1
+
+
+def test_a_page_of_broken_utf8_is_recorded_as_a_decoding_problem_and_stores_no_garbage(site, settings_for):
+    settings = settings_for()
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg")
+    good = site_page("nmpa-ggtg.html")
+    start = good.index(b"<body")
+    broken = good[:start] + bytes(b for i, b in enumerate(good[start:]) if i % 7 != 3)  # bytes cut throughout
+    serve(site, source, broken, content_type="text/html; charset=utf-8")
+    (report,), _ = in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
+    assert report.summary.outcome == "error" and "undecodable page" in report.summary.reason
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Notice)) == 0
+        assert session.get(SourceState, source.name).status == "error"

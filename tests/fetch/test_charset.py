@@ -1,6 +1,6 @@
 import pytest
 
-from monitor.fetch.charset import decode, normalise_label
+from monitor.fetch.charset import UndecodablePage, decode, normalise_label
 
 TITLE = "国家药监局关于发布《免疫细胞治疗产品临床试验技术指导原则（试行）》的通告"
 
@@ -49,3 +49,31 @@ def test_undeclared_gbk_is_detected():
 
 def test_utf8_bom_is_dropped():
     assert decode("\ufeff细胞".encode("utf-8"), None)[0] == "细胞"
+
+
+def broken_utf8_page() -> bytes:
+    """UTF-8 text with every other character's last byte cut: what a broken transcoder serves."""
+    rows = []
+    for n in range(30):
+        raw = f"{TITLE}{n}".encode()
+        rows.append(b"<li>" + bytes(b for i, b in enumerate(raw) if i % 5 != 4) + b"</li>")
+    return b'<html><head><meta charset="utf-8"></head><body><ul>' + b"".join(rows) + b"</ul></body></html>"
+
+
+def test_a_page_that_breaks_its_declared_utf8_is_a_decoding_problem_not_garbage():
+    with pytest.raises(UndecodablePage, match="not valid utf-8 as the page declares"):
+        decode(broken_utf8_page(), "text/html; charset=utf-8")
+
+
+def test_a_stray_bad_byte_keeps_the_declared_encoding():
+    body = gbk_page("gbk").replace("通告".encode("gb18030"), b"\x80" + "通告".encode("gb18030"))
+    text, codec = decode(body, None)
+    assert codec == "gb18030" and TITLE.replace("通告", "") in text
+
+
+def test_gbk_served_as_utf8_is_read_as_gbk():
+    body = ("<html><body><ul>" + "".join(f"<li>{TITLE}{n}</li>" for n in range(20)) + "</ul></body></html>").encode(
+        "gb18030"
+    )
+    text, codec = decode(body, "text/html; charset=utf-8")
+    assert TITLE in text and codec == "gb18030"
