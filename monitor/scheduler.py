@@ -87,7 +87,7 @@ class Daemon:
         log.info("stop requested: finishing in-flight work")
         self._stop.set()
 
-    async def run(self, drain_timeout_s: float = 120.0) -> None:
+    async def run(self, drain_timeout_s: float | None = None) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.stop)
@@ -104,9 +104,17 @@ class Daemon:
         await self._stop.wait()
         # pause first: shutting the scheduler down would cancel the running coroutine jobs
         scheduler.pause()
+        grace = self.pipeline.settings.schedule.stop_grace_s if drain_timeout_s is None else drain_timeout_s
         if self._in_flight:
-            log.info("waiting for %d in-flight jobs", len(self._in_flight))
-            await asyncio.wait(set(self._in_flight), timeout=drain_timeout_s)
+            log.info("waiting up to %g s for %d in-flight jobs", grace, len(self._in_flight))
+            _, pending = await asyncio.wait(set(self._in_flight), timeout=grace)
+            if pending:
+                # abandoned as a kill would: a check writes in one transaction, so none is half-stored,
+                # and the next start checks those sources again
+                log.warning("abandoning %d jobs still running after %g s", len(pending), grace)
+                for task in pending:
+                    task.cancel()
+                await asyncio.wait(pending, timeout=2)
         scheduler.shutdown(wait=False)
         log.info("daemon stopped")
 

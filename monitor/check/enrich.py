@@ -46,7 +46,7 @@ class Enricher:
         if fetched.outcome is not FetchOutcome.OK:
             log.warning("detail page %s: %s (%s)", item.url, fetched.outcome.value, fetched.reason)
             return dataclasses.replace(item, detail=Detail(error=fetched.reason))
-        page = read_detail(fetched.text, fetched.final_url)
+        page = await asyncio.to_thread(read_detail, fetched.text, fetched.final_url)  # off the event loop
         attachments = await self._download(source, list(page.files[:MAX_ATTACHMENTS]))
         detail = Detail(body=page.body, published=page.published)
         return dataclasses.replace(item, detail=_with_attachments(detail, attachments))

@@ -115,13 +115,25 @@ class Pipeline:
                 return await self._problem(source, Problem(CheckOutcome.ERROR, reason), None, started, dry_run)
 
     async def _check(self, source: Source, dry_run: bool, started: dt.datetime) -> CheckReport:
+        budget = source.deadline_s or self.settings.fetch.check_deadline_s
+        deadline = asyncio.get_running_loop().time() + budget
         snapshot = await asyncio.to_thread(self._snapshot, source)
         validators = None if dry_run else Validators(snapshot.etag, snapshot.last_modified)
         probe = ListProbe(source)
-        fetched = await self.requests.list_page(source, validators=validators, probe=probe)
+        try:  # httpx's timeouts are per read: a server trickling its answer is bounded only by this
+            async with asyncio.timeout_at(deadline):
+                fetched = await self.requests.list_page(source, validators=validators, probe=probe)
+        except TimeoutError:
+            reason = f"deadline: no complete answer within the check's {budget:g} s ({source.url})"
+            return await self._problem(source, Problem(CheckOutcome.ERROR, reason), None, started, dry_run)
         if fetched.outcome is FetchOutcome.NOT_MODIFIED:
             return await self._not_modified(source, fetched, started, dry_run)
-        outcome = interpret(fetched, source, probe=probe)
+        try:  # parsing off the event loop (lexbor releases the GIL): a hostile page delays no other source
+            async with asyncio.timeout_at(deadline):
+                outcome = await asyncio.to_thread(interpret, fetched, source, None, probe)
+        except TimeoutError:
+            reason = f"deadline: the page could not be read within the check's {budget:g} s ({source.url})"
+            return await self._problem(source, Problem(CheckOutcome.ERROR, reason), fetched, started, dry_run)
         if isinstance(outcome, Problem):
             if outcome.outcome is CheckOutcome.ROT and snapshot.listing:
                 outcome = Problem(outcome.outcome, f"{outcome.reason} (the last check listed {len(snapshot.listing)})")
@@ -129,7 +141,7 @@ class Pipeline:
         items = outcome
         diff = _keep_details(diff_items(snapshot.known, snapshot.listing, items, first_sight=not snapshot.baselined))
         if source.follow and diff.new and not diff.baseline:
-            items, diff = await self._follow(source, items, diff)
+            items, diff = await self._follow(source, items, diff, deadline)
         verdicts = {item.key: classify_item(self.classifier, item) for item in _to_classify(diff)}
         report = CheckReport(source, _dry_summary(source, items, diff), fetched, items, diff, verdicts)
         if dry_run:
@@ -193,11 +205,18 @@ class Pipeline:
             )
         return CheckReport(source, summary, fetched)
 
-    async def _follow(self, source: Source, items: list[Item], diff: Diff) -> tuple[list[Item], Diff]:
-        """Fetch the detail pages (and attachments) of new notices; swap in the enriched items."""
-        enriched = {item.key: await self.enricher.enrich(source, item) for item in diff.new}
+    async def _follow(self, source: Source, items: list[Item], diff: Diff, deadline: float) -> tuple[list[Item], Diff]:
+        """Fetch the detail pages (and attachments) of new notices, within the check's deadline; swap in the
+        enriched items. Those the deadline leaves unread are classified on their titles, as before."""
+        enriched: dict[str, Item] = {}
+        try:
+            async with asyncio.timeout_at(deadline):
+                for item in diff.new:
+                    enriched[item.key] = await self.enricher.enrich(source, item)
+        except TimeoutError:
+            log.warning("%s: deadline reached after %d of %d detail pages", source.name, len(enriched), len(diff.new))
         return [enriched.get(item.key, item) for item in items], dataclasses.replace(
-            diff, new=tuple(enriched[item.key] for item in diff.new)
+            diff, new=tuple(enriched.get(item.key, item) for item in diff.new)
         )
 
     async def _write(self, action: Callable[[Session], CheckSummary]) -> CheckSummary:
@@ -240,7 +259,7 @@ class Pipeline:
         for page in range(2, pages + 1):
             probe = ListProbe(source)
             fetched = await self.requests.list_page(source, page, probe=probe)
-            outcome = interpret(fetched, source, probe=probe)
+            outcome = await asyncio.to_thread(interpret, fetched, source, None, probe)
             if isinstance(outcome, Problem):
                 past_end = outcome.outcome is CheckOutcome.ROT or (
                     outcome.outcome is CheckOutcome.ERROR and fetched.status == 404

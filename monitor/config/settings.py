@@ -38,6 +38,8 @@ class FetchSettings(BaseModel):
     refused_host_spacing_s: float = Field(default=10.0, ge=0)
     # a host whose hand-off cookies never opened it goes straight to the browser for this long
     browser_only_h: float = Field(default=6.0, gt=0)
+    # one check, connect to last byte, detail pages and attachments included (a source may set its own)
+    check_deadline_s: float = Field(default=300.0, gt=0)
 
 
 class BrowserSettings(BaseModel):
@@ -59,6 +61,9 @@ class ScheduleSettings(BaseModel):
     jitter_s: int = Field(default=120, ge=0)
     dispatch_every_s: int = Field(default=30, ge=1)
     startup_spread_s: float = Field(default=60.0, ge=0)  # the first checks after a start, spread over this
+    # on SIGTERM, checks still running after this long are abandoned (nothing half-written: each check
+    # writes in one transaction) so the daemon always stops promptly
+    stop_grace_s: float = Field(default=8.0, ge=0)
     timezone: str = "Asia/Shanghai"
 
 

@@ -58,6 +58,7 @@ class Source(BaseModel):
     browser_headless: StrictBool | None = None  # None: the deployment default; False runs it under Xvfb
     browser_wait_for: str | None = None  # CSS selector proving the real page loaded (default: the row selector)
     min_delay_s: float | None = Field(default=None, ge=0)  # politeness override for this source's host
+    deadline_s: float | None = Field(default=None, gt=0)  # the whole check's time limit ([fetch] default)
     request: RequestSpec = Field(default_factory=RequestSpec)
     extract: dict[str, Any] = Field(default_factory=dict)  # validated by the extractor of `kind`: see `options`
 

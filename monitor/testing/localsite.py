@@ -36,6 +36,7 @@ class Page:
     headers: dict[str, str] = field(default_factory=dict)
     etag: bool = True
     delay_s: float = 0.0
+    trickle_s: float = 0.0  # the body one byte at a time, this far apart: a server that never quite stalls
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,12 @@ class LocalSite:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(page.body)))
                 self.end_headers()
-                if self.command != "HEAD":
+                if self.command != "HEAD" and page.trickle_s:
+                    for byte in page.body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(page.trickle_s)
+                elif self.command != "HEAD":
                     self.wfile.write(page.body)
 
             do_GET = do_POST = do_HEAD = _serve
