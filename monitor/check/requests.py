@@ -6,11 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+import httpx
+
 from monitor.check.interpret import ListProbe, has_detail_text
 from monitor.config.sources import RequestSpec, Source
 from monitor.fetch.browser import BrowserFetcher, BrowserRequest
 from monitor.fetch.http import HttpFetcher, RequestOptions
 from monitor.fetch.modes import fetch_by_mode
+from monitor.fetch.netpolicy import origin
 from monitor.values import Fetched
 
 
@@ -73,6 +76,7 @@ def _options(source: Source, spec: RequestSpec | None = None, **changes: object)
         min_delay_s=source.min_delay_s,
         ca_file=source.ca_file,
         insecure_tls=source.insecure_tls,
+        own_origin=origin(httpx.URL(source.url)),
         **changes,  # type: ignore[arg-type]
     )
 

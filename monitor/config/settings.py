@@ -40,6 +40,9 @@ class FetchSettings(BaseModel):
     browser_only_h: float = Field(default=6.0, gt=0)
     # one check, connect to last byte, detail pages and attachments included (a source may set its own)
     check_deadline_s: float = Field(default=300.0, gt=0)
+    # hosts (or host:port) on private or local addresses that redirects and follow-ups may reach anyway;
+    # a source's own host is always reachable
+    allow_private: list[str] = Field(default_factory=list)
 
 
 class BrowserSettings(BaseModel):

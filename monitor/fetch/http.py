@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.config.settings import FetchSettings
+from monitor.fetch import netpolicy
 from monitor.fetch.backoff import HostBackoff, retry_note
 from monitor.fetch.blocked import ListProbe, is_refusal, outcome_of
 from monitor.fetch.charset import UndecodablePage, decode
@@ -51,6 +52,7 @@ class RequestOptions:
     ca_file: str | None = None  # extra CA / intermediate certificates (PEM) trusted for this request
     insecure_tls: bool = False  # explicit opt-in: no certificate verification at all
     expect: ListProbe | None = None  # tells a real list from a challenge page that merely resembles one
+    own_origin: str | None = None  # host:port of the source itself: reachable even when it is a private address
 
 
 def _retry_after(response: httpx.Response, cap: float) -> float | None:
@@ -97,6 +99,7 @@ class HttpFetcher:
         key = (options.ca_file, options.insecure_tls)
         if key not in self._clients:
             self._clients[key] = httpx.AsyncClient(
+                event_hooks={"request": [netpolicy.guard(set(self.settings.allow_private))]},
                 follow_redirects=True,
                 timeout=httpx.Timeout(self.settings.timeout_s),
                 headers={"User-Agent": self.settings.user_agent, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"},
@@ -180,6 +183,8 @@ class HttpFetcher:
                     response, content = await self._send(url, options, headers)
             except TooLarge:
                 return self._failed(url, f"response larger than {self.settings.max_bytes} bytes", started), {}
+            except netpolicy.PrivateAddressRefused as exc:
+                return self._failed(url, str(exc), started), {}
             except (httpx.TooManyRedirects, httpx.DecodingError, httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
                 # the answer itself is broken: asking again gives the same
                 return self._failed(url, f"{type(exc).__name__}: {exc}", started), {}
@@ -208,6 +213,7 @@ class HttpFetcher:
             params=options.params,
             data=options.form,
             json=options.json_body,
+            extensions={netpolicy.EXTENSION: options.own_origin or netpolicy.origin(httpx.URL(url))},
         )
         response = await client.send(request, stream=True)
         try:

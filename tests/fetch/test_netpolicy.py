@@ -1,0 +1,43 @@
+"""Redirects and follow-ups never reach loopback, private, link-local or multicast addresses uninvited."""
+
+import pytest
+
+from monitor.app import open_store
+from monitor.fetch.netpolicy import _is_private
+from monitor.testing.localsite import LocalSite, Page
+from tests.helpers import in_pipeline, local_source, quick_fetch, serve, site_page
+
+
+@pytest.mark.parametrize(
+    ("address", "private"),
+    [
+        ("127.0.0.1", True),
+        ("169.254.169.254", True),  # cloud metadata
+        ("10.1.2.3", True),
+        ("192.168.0.10", True),
+        ("224.0.0.251", True),
+        ("::1", True),
+        ("fe80::1%eth0", True),
+        ("0.0.0.0", True),
+        ("202.96.134.133", False),
+        ("2400:da00::6666", False),
+    ],
+)
+def test_which_addresses_count_as_private(address, private):
+    assert _is_private(address) is private
+
+
+def test_a_redirect_to_another_local_service_is_refused_and_nothing_is_stored(site, settings_for):
+    with LocalSite() as internal:
+        internal.set("/xxgk/ggtg/index.html", Page(site_page("nmpa-ggtg.html")))
+        settings = settings_for()
+        database = open_store(settings)
+        source = local_source(site, "nmpa-ggtg")
+        serve(site, source, b"", status=302, headers={"Location": internal.url("/xxgk/ggtg/index.html")})
+        (report,), _ = in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
+        assert report.summary.outcome == "error" and "refused to fetch" in report.summary.reason
+        assert not internal.hits("/xxgk/ggtg/index.html")  # never asked
+
+        allowing = settings.model_copy(update={"fetch": quick_fetch(allow_private=[internal.base_url.split("//")[1]])})
+        (report,), _ = in_pipeline(allowing, database, lambda pipeline: pipeline.run_once([source]))
+        assert report.summary.outcome == "baseline"  # the deployment said this one is fine
