@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -23,6 +26,8 @@ from monitor.classify import default_classifier
 from monitor.config.settings import Settings
 from monitor.fetch import BrowserFetcher, HttpFetcher
 from monitor.store.db import open_database, session_factory, upgrade_database
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -37,6 +42,20 @@ def open_store(settings: Settings, upgrade: bool = True) -> Database:
     if upgrade:
         upgrade_database(engine)
     return Database(engine, session_factory(engine))
+
+
+async def wait_for_store(settings: Settings, max_delay_s: float = 60.0) -> Database:
+    """The database, waited for: a daemon started while PostgreSQL is down (or the disk is read-only)
+    says so once per try, backing off, and carries on when it is back."""
+    delay = 1.0
+    while True:
+        try:
+            return await asyncio.to_thread(open_store, settings)
+        except (SQLAlchemyError, OSError) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            log.warning("database unavailable (%s): trying again in %.0f s", reason, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay_s)
 
 
 @contextmanager

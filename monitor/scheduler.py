@@ -14,6 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.check.pipeline import Pipeline
 from monitor.config.sources import Source
+from monitor.logs import fault
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class Daemon:
             if summary.deliveries:
                 await self.pipeline.dispatcher.dispatch_due()
         except Exception:  # one source's failure must never stop the others
-            log.exception("check of %s failed", source.name)
+            fault(log, "check of %s failed", source.name)
 
     async def _dispatch(self) -> None:
         if self._stop.is_set():
@@ -61,7 +62,7 @@ class Daemon:
         try:
             await self.pipeline.dispatcher.dispatch_due()
         except Exception:
-            log.exception("dispatch failed")
+            fault(log, "dispatch failed")
 
     def build_scheduler(self) -> AsyncIOScheduler:
         settings = self.pipeline.settings.schedule

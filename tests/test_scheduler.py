@@ -3,6 +3,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -10,6 +11,7 @@ from sqlalchemy import create_engine, text
 from monitor.config.settings import Settings
 from monitor.scheduler import Daemon
 from monitor.testing.localsite import Page
+from monitor.testing.mailsink import free_port
 from tests.helpers import ROOT, catalogue, deployment, site_page, wait_for
 
 pytestmark = pytest.mark.slow
@@ -64,3 +66,27 @@ def test_sigterm_finishes_the_in_flight_check_and_exits_cleanly(tmp_path, site, 
     with engine.connect() as connection:
         outcome = connection.execute(text("select outcome from runs where source_name = 'nmpa-ggtg'")).scalar()
     assert outcome == "baseline"  # the in-flight check was recorded before exit
+
+
+def test_the_daemon_started_while_the_database_is_down_waits_and_says_so(tmp_path):
+    port = free_port()  # nothing listens there: PostgreSQL "down"
+    config = tmp_path / "cgt-monitor.toml"
+    config.write_text(f'database_url = "postgresql://postgres@127.0.0.1:{port}/cgt"\n', encoding="utf-8")
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "run"],
+        cwd=ROOT,
+        env={**os.environ, "CGT_MONITOR_DATA": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(4)
+        assert daemon.poll() is None  # still there, waiting
+        daemon.send_signal(signal.SIGTERM)
+        _, stderr = daemon.communicate(timeout=15)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert "database unavailable" in stderr and "trying again in" in stderr
+    assert "Traceback" not in stderr

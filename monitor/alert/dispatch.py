@@ -23,6 +23,7 @@ from monitor.alert.render import AlertNotice, Format, Message, OpsEvent, render,
 from monitor.alert.route import ops_routes
 from monitor.alert.send import Compose, Sender
 from monitor.config.settings import Settings
+from monitor.logs import fault
 from monitor.store import outbox
 from monitor.store.db import write_transaction
 from monitor.store.incidents import watch_channel
@@ -163,7 +164,7 @@ class Dispatcher:
             try:
                 result = await self.sender.send(channel_name, channel, compose, skip, alert_id)
             except Exception as exc:  # the sender's own failure is this alert's failed attempt, not the dispatch's
-                log.exception("channel %s: the send failed", channel_name)
+                fault(log, "channel %s: the send failed", channel_name)
                 error = f"{type(exc).__name__}: {exc}"
                 report.add(await asyncio.to_thread(self._record_failure, batch, error, [], context.clock()))
                 continue

@@ -27,6 +27,7 @@ from monitor.check.interpret import Problem, interpret
 from monitor.check.requests import ListProbe, SourceRequests, Validators
 from monitor.config.settings import Settings
 from monitor.config.sources import Source
+from monitor.logs import fault
 from monitor.store.checks import (
     CheckRecord,
     Snapshot,
@@ -110,7 +111,7 @@ class Pipeline:
             try:
                 return await self._check(source, dry_run, started)
             except Exception as exc:
-                log.exception("%s: check failed", source.name)
+                fault(log, "%s: check failed", source.name)
                 reason = f"check failed: {type(exc).__name__}: {exc}"
                 return await self._problem(source, Problem(CheckOutcome.ERROR, reason), None, started, dry_run)
 

@@ -26,7 +26,7 @@ def run(
     once: Annotated[bool, typer.Option("--once", help="Check every source once, send alerts, exit.")] = False,
 ) -> None:
     """Run the daemon (or one cycle with --once)."""
-    from monitor.app import running_pipeline
+    from monitor.app import running_pipeline, wait_for_store
     from monitor.scheduler import Daemon
 
     obj: Context = ctx.obj
@@ -34,10 +34,12 @@ def run(
     enabled = [s for s in sources if s.enabled]
 
     async def main_async() -> None:
-        async with running_pipeline(settings) as pipeline:
-            if not once:
+        if not once:
+            database = await wait_for_store(settings)
+            async with running_pipeline(settings, database=database) as pipeline:
                 await Daemon(pipeline, enabled).run()
-                return
+            return
+        async with running_pipeline(settings) as pipeline:
             with progress_bar() as progress:
                 task = progress.add_task("checking sources", total=len(enabled))
                 reports, dispatch = await pipeline.run_once(enabled, on_done=lambda report: progress.advance(task))

@@ -1,5 +1,9 @@
 import datetime as dt
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 from alembic import command
@@ -104,3 +108,22 @@ def test_notices_stored_before_typed_fields_keep_their_detail_and_reason(tmp_pat
         restored = json.loads(connection.execute(text("SELECT extra FROM notices")).scalar())
     assert restored["body"] == "体内基因治疗产品药学研究" and restored["gloss"] == "Guideline on gene therapy"
     assert restored["matched"] == extra["matched"] and restored["detail_published"] == "2026-09-23"
+
+
+def test_a_kill_in_the_middle_of_an_upgrade_leaves_a_database_the_next_upgrade_completes(tmp_path):
+    env = {**os.environ, "CGT_MONITOR_DATA": str(tmp_path)}
+    killed = subprocess.run(
+        [sys.executable, "-m", "monitor", "db", "upgrade"],
+        env={**env, "CGT_MONITOR_FAILPOINT": "upgrade.after_step"},
+        capture_output=True,
+        text=True,
+    )
+    assert killed.returncode == -signal.SIGKILL  # killed after the first of five steps
+    engine = open_database(f"sqlite:///{tmp_path}/cgt-monitor.db")
+    assert current_revision(engine) is None  # the first step was rolled back with the rest
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT name FROM sqlite_master WHERE name = 'runs'")).first() is None
+    engine.dispose()
+    again = subprocess.run([sys.executable, "-m", "monitor", "db", "upgrade"], env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert "revision 0005" in again.stdout
