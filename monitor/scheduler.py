@@ -15,6 +15,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from monitor.check.pipeline import Pipeline
 from monitor.config.sources import Source
 from monitor.logs import fault
+from monitor.store import leases
+from monitor.store.db import write_transaction
+from monitor.store.models import utcnow
+from monitor.store.outbox import this_process
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +42,13 @@ class Daemon:
             return
         self._track_current_task()
         try:
-            report = await self.pipeline.check(source)
+            if not await asyncio.to_thread(self._take_lease, source):
+                log.debug("%s: another instance is checking it or checked it lately", source.name)
+                return
+            try:
+                report = await self.pipeline.check(source)
+            finally:
+                await asyncio.to_thread(self._give_back_lease, source)
             summary = report.summary
             log.info(
                 "%s: %s, %d items, %d new (%d relevant), %d alerts queued%s",
@@ -54,6 +64,21 @@ class Daemon:
                 await self.pipeline.dispatcher.dispatch_due()
         except Exception:  # one source's failure must never stop the others
             fault(log, "check of %s failed", source.name)
+
+    def _take_lease(self, source: Source) -> bool:
+        settings = self.pipeline.settings
+        hold = dt.timedelta(seconds=(source.deadline_s or settings.fetch.check_deadline_s) + 60)
+        with write_transaction(self.pipeline.sessions) as session:
+            return leases.take(session, source.name, this_process(), utcnow(), hold)
+
+    def _give_back_lease(self, source: Source) -> None:
+        interval = source.interval_minutes * 60
+        jitter = min(self.pipeline.settings.schedule.jitter_s, interval // 2)
+        # due again a little before the next scheduled run, however the jitter falls
+        quiet = dt.timedelta(seconds=max(interval / 2, interval - jitter - 1))
+        now = utcnow()
+        with write_transaction(self.pipeline.sessions) as session:
+            leases.give_back(session, source.name, this_process(), now, now + quiet)
 
     async def _dispatch(self) -> None:
         if self._stop.is_set():

@@ -42,11 +42,23 @@ def _tie_to_parent(timeout_s: float) -> None:
     signal.alarm(int(timeout_s) + 5)
 
 
+def _fix_message_id(message_id: str) -> None:
+    """The e-mail's Message-ID is the alert's own, so the one retransmission a crash can cause (same alert,
+    same id) is dropped by the mailbox. apprise builds the header from `email.utils.make_msgid`; in this
+    one-message process that name is pointed at the alert's id."""
+    with contextlib.suppress(ImportError, AttributeError):
+        from apprise.plugins.email import base
+
+        base.make_msgid = lambda *_args, **_kwargs: message_id
+
+
 def deliver(job: dict[str, Any]) -> dict[str, Any]:
     import apprise
 
     from monitor.config.settings import redact
 
+    if message_id := job.get("message_id"):
+        _fix_message_id(message_id)
     notifier = apprise.Apprise()
     if not notifier.add(job["url"]):
         return {"ok": False, "detail": "not a valid apprise URL"}

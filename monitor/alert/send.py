@@ -127,7 +127,10 @@ class AppriseSender:
             url = with_alert_id(urls[index], alert_id)
             fmt, limit = profile(channel, url)
             message = compose(fmt, limit)
-            jobs.append({"url": url, "format": fmt, "subject": message.subject, "body": message.body})
+            job = {"url": url, "format": fmt, "subject": message.subject, "body": message.body}
+            if alert_id:
+                job["message_id"] = f"<{alert_id}@cgt-monitor>"  # one alert, one Message-ID: mailboxes drop repeats
+            jobs.append(job)
         # the services of a channel side by side, each with its own deadline: a slow one starves no other
         answers = await asyncio.gather(*(deliver_in_child(job, self.timeout_s) for job in jobs))
         result = SendResult(

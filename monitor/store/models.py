@@ -198,3 +198,15 @@ class Run(Base):
     gone: Mapped[int] = mapped_column(Integer, default=0)
     elapsed_s: Mapped[float] = mapped_column(Float, default=0.0)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Lease(Base):
+    """Which instance is checking a source, until when, and when the next check of it is due: two daemons
+    on one database never poll a source at the same time, nor twice in one interval."""
+
+    __tablename__ = "leases"
+
+    source_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))  # host:pid:start of the process holding it
+    until: Mapped[dt.datetime]
+    next_due: Mapped[dt.datetime]

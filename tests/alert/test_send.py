@@ -132,3 +132,14 @@ def test_the_plain_text_part_of_an_alert_email_carries_the_link(inbox):
     assert result.ok, result.detail
     (mail,) = inbox.mails
     assert alert.url in mail.message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_an_alert_sent_twice_reaches_the_mailbox_with_one_message_id(inbox):
+    """A crash between a send and its record repeats that send: the same Message-ID lets the mailbox drop it."""
+    channel = Channel(urls=[inbox.apprise_url()])
+    compose = lambda fmt, limit: render([notice("细胞治疗产品")], fmt, limit=limit)  # noqa: E731
+    for _ in range(2):
+        assert asyncio.run(AppriseSender().send("mail", channel, compose, alert_id="cgt-41")).ok
+    first, second = inbox.mails
+    assert first.message["Message-ID"] == second.message["Message-ID"] == "<cgt-41@cgt-monitor>"
+    assert len(first.message.get_all("Message-ID")) == 1
