@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from monitor.check.offload import off_loop
 from monitor.check.requests import SourceRequests
 from monitor.config.sources import Source
 from monitor.extract.attachments import extract_text
@@ -46,7 +47,7 @@ class Enricher:
         if fetched.outcome is not FetchOutcome.OK:
             log.warning("detail page %s: %s (%s)", item.url, fetched.outcome.value, fetched.reason)
             return dataclasses.replace(item, detail=Detail(error=fetched.reason))
-        page = await asyncio.to_thread(read_detail, fetched.text, fetched.final_url)  # off the event loop
+        page = await off_loop(read_detail, fetched.text, fetched.final_url)
         attachments = await self._download(source, list(page.files[:MAX_ATTACHMENTS]))
         detail = Detail(body=page.body, published=page.published)
         return dataclasses.replace(item, detail=_with_attachments(detail, attachments))

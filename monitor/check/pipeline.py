@@ -24,6 +24,7 @@ from monitor.alert.route import ops_routes, route
 from monitor.check.diff import diff_items
 from monitor.check.enrich import Enricher
 from monitor.check.interpret import Problem, interpret
+from monitor.check.offload import off_loop
 from monitor.check.requests import ListProbe, SourceRequests, Validators
 from monitor.config.settings import Settings
 from monitor.config.sources import Source
@@ -131,7 +132,7 @@ class Pipeline:
             return await self._not_modified(source, fetched, started, dry_run)
         try:  # parsing off the event loop (lexbor releases the GIL): a hostile page delays no other source
             async with asyncio.timeout_at(deadline):
-                outcome = await asyncio.to_thread(interpret, fetched, source, None, probe)
+                outcome = await off_loop(interpret, fetched, source, None, probe)
         except TimeoutError:
             reason = f"deadline: the page could not be read within the check's {budget:g} s ({source.url})"
             return await self._problem(source, Problem(CheckOutcome.ERROR, reason), fetched, started, dry_run)
@@ -260,7 +261,7 @@ class Pipeline:
         for page in range(2, pages + 1):
             probe = ListProbe(source)
             fetched = await self.requests.list_page(source, page, probe=probe)
-            outcome = await asyncio.to_thread(interpret, fetched, source, None, probe)
+            outcome = await off_loop(interpret, fetched, source, None, probe)
             if isinstance(outcome, Problem):
                 past_end = outcome.outcome is CheckOutcome.ROT or (
                     outcome.outcome is CheckOutcome.ERROR and fetched.status == 404
