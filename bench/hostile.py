@@ -114,7 +114,9 @@ def main() -> None:
         env = {**os.environ, "CGT_MONITOR_CONFIG": str(work / "cgt-monitor.toml"), "CGT_MONITOR_DATA": str(work)}
         cli = [sys.executable, "-m", "monitor"]
         subprocess.run([*cli, "--sources", str(work / "canary.toml"), "run", "--once"], env=env, cwd=ROOT, check=True)
-        site.set("/canary/index.html", Page(with_rows(row("20261002000000009", "免疫细胞治疗产品临床试验技术指导原则"))))
+        site.set(
+            "/canary/index.html", Page(with_rows(row("20261002000000009", "免疫细胞治疗产品临床试验技术指导原则")))
+        )
         started = time.monotonic()
         daemon = subprocess.Popen(
             [*cli, "--sources", str(work / "sources.toml"), "run"], env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True
@@ -136,7 +138,9 @@ def main() -> None:
         for name in pages:
             outcomes = [r[0] for r in database.execute("select outcome from runs where source_name = ?", (name,))]
             titles = [t[0] for t in database.execute("select title from notices where source_name = ?", (name,))]
-            dirty = [t for t in titles if re.search("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069\u200e\u200f]", t)]
+            dirty = [
+                t for t in titles if re.search("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069\u200e\u200f]", t)
+            ]
             too_long = [t for t in titles if len(t) > 500]
             verdict = "FAILED" if not outcomes or dirty or too_long else "ok"
             if verdict == "FAILED":

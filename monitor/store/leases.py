@@ -1,34 +1,44 @@
 """Per-source leases: an instance checks a source only while it holds the source's lease, and only when
 the source is due, so several daemons can share one database (SQLite or PostgreSQL) politely.
 
-Taking a lease is one INSERT … ON CONFLICT DO UPDATE … WHERE, atomic on both engines: it succeeds when
-no instance holds the source (or its hold ran out, say the holder died) and the source is due.
+A lease is taken by INSERT … ON CONFLICT DO NOTHING, or by a compare-and-swap UPDATE of the row, on both
+engines: it succeeds when no live instance holds the source and the source is due.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Table, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from monitor.store.models import Lease
+from monitor.store.outbox import process_gone
 
 
 def take(session: Session, source: str, holder: str, now: dt.datetime, hold: dt.timedelta) -> bool:
-    """Take the source's lease until `now + hold`; False when another instance holds it or checked it
-    recently enough that it is not due."""
+    """Take the source's lease until `now + hold`; False when another live instance holds it, or checked
+    it so lately that it is not due. A holder that died (a crash, a restart) holds nothing: its sources
+    are due at once, as a restarted daemon's always were."""
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    table: Table = Lease.__table__  # type: ignore[assignment]
-    values = insert(table).values(source_name=source, holder=holder, until=now + hold, next_due=now)
-    taken = values.on_conflict_do_update(
-        index_elements=[table.c.source_name],
-        set_={"holder": holder, "until": now + hold},
-        where=(table.c.until <= now) & (table.c.next_due <= now),
-    ).returning(table.c.source_name)
-    return session.execute(taken).first() is not None
+    current = session.get(Lease, source)
+    if current is None:
+        fresh = insert(Lease).values(source_name=source, holder=holder, until=now + hold, next_due=now)
+        return session.execute(fresh.on_conflict_do_nothing().returning(Lease.source_name)).first() is not None
+    gone = current.holder != holder and process_gone(current.holder)
+    free = current.until <= now or gone
+    due = current.next_due <= now or gone or current.holder == holder
+    if not (free and due):
+        return False
+    taken = session.execute(  # compare-and-swap: another instance taking it meanwhile wins, this one yields
+        update(Lease)
+        .where(Lease.source_name == source, Lease.holder == current.holder, Lease.until == current.until)
+        .values(holder=holder, until=now + hold)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def give_back(session: Session, source: str, holder: str, now: dt.datetime, next_due: dt.datetime) -> None:

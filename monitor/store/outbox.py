@@ -101,9 +101,12 @@ def this_process() -> str:
 def claim_is_stale(claimed_by: str | None, lease_until: dt.datetime, now: dt.datetime) -> bool:
     if not claimed_by:
         return True
-    if lease_until <= now:
-        return True
-    host, _, rest = claimed_by.partition(":")
+    return lease_until <= now or process_gone(claimed_by)
+
+
+def process_gone(holder: str) -> bool:
+    """Is the process named `holder` (host:pid:start) known to have ended? Only on this host can it tell."""
+    host, _, rest = holder.partition(":")
     pid_text, _, started = rest.partition(":")
     if host != socket.gethostname() or not pid_text.isdigit():
         return False  # another machine: only its lease can tell
