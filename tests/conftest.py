@@ -34,12 +34,13 @@ def inbox() -> Iterator[MailSink]:
 
 @pytest.fixture
 def settings_for(tmp_path: Path):
-    """Settings on a fresh SQLite database in tmp_path, one e-mail channel, one subscription."""
+    """Settings on a fresh SQLite database in tmp_path (or `database_url`), one e-mail channel, one subscription."""
 
-    def make(mail_url: str | None = None, **subscription: object) -> Settings:
+    def make(mail_url: str | None = None, database_url: str | None = None, **subscription: object) -> Settings:
         channels = {"mail": Channel(urls=[mail_url])} if mail_url else {}
         subs = [Subscription(name="ra", channels=["mail"], **subscription)] if mail_url else []
         return Settings(
+            database_url=database_url,
             data_dir=tmp_path,
             fetch=quick_fetch(),
             channels=channels,

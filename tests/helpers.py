@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -184,3 +185,27 @@ def seeded(engine: Engine) -> tuple[Any, int, int, dt.datetime]:
             )
         )
     return sessions, notice.id, change.id, now
+
+
+def start_daemon(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    """The real daemon (`cgt-monitor [ARGS] run`) in a child process, its log on a pipe."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", *args, "run"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def sigterm(daemon: subprocess.Popen[str], timeout: float = 30) -> tuple[str, float]:
+    """Ask the daemon to stop as systemd does; its log and how long it took to exit."""
+    daemon.send_signal(signal.SIGTERM)
+    stopping = time.monotonic()
+    try:
+        _, stderr = daemon.communicate(timeout=timeout)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    return stderr, time.monotonic() - stopping

@@ -12,7 +12,7 @@ from monitor.config.settings import Settings
 from monitor.scheduler import Daemon
 from monitor.testing.localsite import Page
 from monitor.testing.mailsink import free_port
-from tests.helpers import ROOT, catalogue, deployment, site_page, wait_for
+from tests.helpers import ROOT, catalogue, deployment, sigterm, site_page, start_daemon, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -45,21 +45,9 @@ def test_sigterm_finishes_the_in_flight_check_and_exits_cleanly(tmp_path, site, 
     env = deployment(tmp_path, site, inbox.apprise_url())
     # a slow answer: the check is still in flight when SIGTERM arrives
     site.set("/xxgk/ggtg/index.html", Page(site_page("nmpa-ggtg.html"), delay_s=1.5))
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "-v", "run"],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert wait_for(lambda: site.hits("/xxgk/ggtg/index.html"), timeout=30)
-        daemon.send_signal(signal.SIGTERM)
-        _, stderr = daemon.communicate(timeout=30)
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
+    daemon = start_daemon(env, "-v")
+    assert wait_for(lambda: site.hits("/xxgk/ggtg/index.html"), timeout=30)
+    stderr, _ = sigterm(daemon)
     assert daemon.returncode == 0, stderr
     assert "daemon stopped" in stderr
     engine = create_engine(f"sqlite:///{tmp_path}/cgt-monitor.db")

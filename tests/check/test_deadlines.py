@@ -1,10 +1,6 @@
 """Every check bounded: servers that trickle, pages built to be slow to parse, and a daemon told to stop."""
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -13,7 +9,7 @@ from sqlalchemy import select
 from monitor.app import open_store, running_pipeline
 from monitor.store.models import Notice
 from monitor.testing.localsite import Page
-from tests.helpers import ROOT, deployment, in_pipeline, local_source, serve, site_page, wait_for
+from tests.helpers import deployment, in_pipeline, local_source, serve, sigterm, site_page, start_daemon, wait_for
 
 
 def test_a_server_trickling_its_answer_ends_in_a_recorded_deadline(site, settings_for):
@@ -71,24 +67,10 @@ def test_a_page_built_to_be_slow_to_parse_does_not_hold_up_another_source(site, 
 def test_sigterm_stops_the_daemon_promptly_whatever_its_sources_are_doing(tmp_path, site, inbox):
     env = deployment(tmp_path, site, inbox.apprise_url())
     site.set("/xxgk/ggtg/index.html", Page(site_page("nmpa-ggtg.html"), trickle_s=0.05))  # ~30 minutes
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "run"],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert wait_for(lambda: site.hits("/xxgk/ggtg/index.html"), timeout=30)
-        time.sleep(1)
-        daemon.send_signal(signal.SIGTERM)
-        stopping = time.monotonic()
-        _, stderr = daemon.communicate(timeout=30)
-        took = time.monotonic() - stopping
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
+    daemon = start_daemon(env)
+    assert wait_for(lambda: site.hits("/xxgk/ggtg/index.html"), timeout=30)
+    time.sleep(1)
+    stderr, took = sigterm(daemon)
     assert daemon.returncode == 0, stderr
     assert took < 10, stderr
     assert "abandoning 1 jobs" in stderr and "daemon stopped" in stderr

@@ -11,10 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor.app import open_store, running_pipeline
-from monitor.config.settings import Channel, Settings, Subscription
 from monitor.store.models import Change, Delivery, Notice
 from monitor.testing.localsite import Page
-from tests.helpers import ROOT, local_source, quick_fetch, serve, site_page, wait_for
+from tests.helpers import ROOT, local_source, serve, site_page, wait_for
 
 MARKER = "<!-- 信息公开公告通知 -->".encode()
 ROUNDS = 6
@@ -36,15 +35,9 @@ def database_url(request, tmp_path):
 
 
 def test_two_instances_checking_one_source_at_once_record_and_alert_each_notice_once(
-    database_url, site, inbox, tmp_path
+    database_url, site, inbox, tmp_path, settings_for
 ):
-    settings = Settings(
-        database_url=database_url,
-        data_dir=tmp_path,
-        fetch=quick_fetch(),
-        channels={"mail": Channel(urls=[inbox.apprise_url()])},
-        subscription=[Subscription(name="ra", channels=["mail"])],
-    )
+    settings = settings_for(inbox.apprise_url(), database_url=database_url)
     database = open_store(settings)
     source = local_source(site, "nmpa-ggtg")
     page = site_page("nmpa-ggtg.html")

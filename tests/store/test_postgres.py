@@ -5,10 +5,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from monitor.app import open_store
-from monitor.config.settings import Channel, Settings, Subscription
 from monitor.store.db import current_revision
 from monitor.store.models import Change, Delivery
-from tests.helpers import in_pipeline, local_source, next_day, quick_fetch, seeded, serve, site_page
+from tests.helpers import in_pipeline, local_source, next_day, seeded, serve, site_page
 
 pytestmark = pytest.mark.postgres
 
@@ -33,14 +32,8 @@ def test_migrations_and_constraints_on_postgres(pg_database):
     engine.dispose()
 
 
-def test_a_full_cycle_on_postgres(pg_database, site, inbox, tmp_path):
-    settings = Settings(
-        database_url=pg_database,
-        data_dir=tmp_path,
-        fetch=quick_fetch(),
-        channels={"mail": Channel(urls=[inbox.apprise_url()])},
-        subscription=[Subscription(name="ra", channels=["mail"])],
-    )
+def test_a_full_cycle_on_postgres(pg_database, site, inbox, tmp_path, settings_for):
+    settings = settings_for(inbox.apprise_url(), database_url=pg_database)
     database = open_store(settings)
     source = local_source(site, "nmpa-ggtg")
 
