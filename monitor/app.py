@@ -71,9 +71,12 @@ def scratch_copy(settings: Settings) -> Iterator[tuple[Settings, Database]]:
         memory = sqlite3.connect(":memory:", check_same_thread=False)
         path = Path(url.database or "")
         if url.database and path.is_file():
-            # immutable: read without the locks and side files a live database would otherwise get
-            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as stored:
-                stored.backup(memory)
+            try:  # read-only, with the live daemon's write-ahead log
+                with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as stored:
+                    stored.backup(memory)
+            except sqlite3.OperationalError:  # no write access for the WAL's index: the file alone
+                with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as stored:
+                    stored.backup(memory)
         engine = create_engine("sqlite://", creator=lambda: memory, poolclass=StaticPool)
         upgrade_database(engine)
         yield scratch_settings, Database(engine, session_factory(engine))

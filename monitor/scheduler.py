@@ -29,10 +29,14 @@ class Daemon:
         self.sources = [s for s in sources if s.enabled]
         self._stop = asyncio.Event()
         self._in_flight: set[asyncio.Task[Any]] = set()
+        self._sending: set[asyncio.Task[Any]] = set()  # dispatch jobs: never cut mid-send (that would repeat it)
 
-    def _track_current_task(self) -> None:
+    def _track_current_task(self, sending: bool = False) -> None:
         """Remember the running job so that a stop waits for it to finish."""
         task = asyncio.current_task()
+        if task is not None and sending:
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
         if task is not None:
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
@@ -43,7 +47,7 @@ class Daemon:
         self._track_current_task()
         try:
             if not await asyncio.to_thread(self._take_lease, source):
-                log.debug("%s: another instance is checking it or checked it lately", source.name)
+                log.info("%s: skipped, another instance is checking it or checked it lately", source.name)
                 return
             try:
                 report = await self.pipeline.check(source)
@@ -61,6 +65,7 @@ class Daemon:
                 f" ({summary.reason})" if summary.reason else "",
             )
             if summary.deliveries:
+                self._track_current_task(sending=True)
                 await self.pipeline.dispatcher.dispatch_due()
         except Exception:  # one source's failure must never stop the others
             fault(log, "check of %s failed", source.name)
@@ -69,7 +74,8 @@ class Daemon:
         settings = self.pipeline.settings
         hold = dt.timedelta(seconds=(source.deadline_s or settings.fetch.check_deadline_s) + 60)
         with write_transaction(self.pipeline.sessions) as session:
-            return leases.take(session, source.name, this_process(), utcnow(), hold)
+            interval = dt.timedelta(minutes=source.interval_minutes)
+            return leases.take(session, source.name, this_process(), utcnow(), hold, interval)
 
     def _give_back_lease(self, source: Source) -> None:
         interval = source.interval_minutes * 60
@@ -83,7 +89,7 @@ class Daemon:
     async def _dispatch(self) -> None:
         if self._stop.is_set():
             return
-        self._track_current_task()
+        self._track_current_task(sending=True)
         try:
             await self.pipeline.dispatcher.dispatch_due()
         except Exception:
@@ -134,6 +140,12 @@ class Daemon:
         if self._in_flight:
             log.info("waiting up to %g s for %d in-flight jobs", grace, len(self._in_flight))
             _, pending = await asyncio.wait(set(self._in_flight), timeout=grace)
+            sending = pending & self._sending
+            if sending:  # a send cut off after the service accepted it would be sent again on the next start
+                limit = self.pipeline.settings.delivery.send_timeout_s + 5
+                log.info("letting %d sends finish (at most %g s)", len(sending), limit)
+                _, still = await asyncio.wait(sending, timeout=limit)
+                pending = (pending - sending) | still
             if pending:
                 # abandoned as a kill would: a check writes in one transaction, so none is half-stored,
                 # and the next start checks those sources again

@@ -160,7 +160,8 @@ class Dispatcher:
                 continue
             compose = self._composer(batch, context.origins, context.also, digest=group == "digest")
             skip = set.intersection(*(set(row.done_targets or []) for row in batch))
-            alert_id = "cgt-" + "-".join(str(row.id) for row in batch)
+            # row ids restart in a new database: the first row's creation time keeps ids (and Message-IDs) unique
+            alert_id = "cgt-" + "-".join(str(row.id) for row in batch) + f".{int(batch[0].created_at.timestamp())}"
             try:
                 result = await self.sender.send(channel_name, channel, compose, skip, alert_id)
             except Exception as exc:  # the sender's own failure is this alert's failed attempt, not the dispatch's

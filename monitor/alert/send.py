@@ -189,6 +189,8 @@ def url_problem(url: str) -> str | None:
     scheme only (the secret is not known here); one without is parsed by apprise itself."""
     import apprise
 
+    if url.startswith("${"):
+        return None  # the whole URL is a secret: apprise checks it when it is sent
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     known = {
         protocol

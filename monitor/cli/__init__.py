@@ -12,6 +12,8 @@ def main() -> None:
     verbose = any(arg in ("-v", "-vv", "--verbose") for arg in sys.argv[1:])
     try:
         app(prog_name="cgt-monitor")
+    except KeyboardInterrupt:
+        sys.exit(130)
     except Exception as exc:
         if verbose:
             import traceback

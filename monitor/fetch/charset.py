@@ -67,7 +67,8 @@ def decode(content: bytes, content_type: str | None = None, override: str | None
         primary = declared[0]
         text = content.decode(primary, "replace")
         bad = text.count("\ufffd")
-        if bad <= max(3, len(content) // 2000):  # a stray bad byte or two: the declaration holds
+        wide = sum(1 for ch in text if ord(ch) > 0x7F)
+        if bad <= 3 or bad <= 0.1 * wide:  # stray bytes, or a footer in another encoding: the declaration holds
             return text, primary
     best = from_bytes(content).best()
     guess = normalise_label(best.encoding) if best is not None else None

@@ -68,6 +68,13 @@ def _retry_after(response: httpx.Response, cap: float) -> float | None:
             return None
 
 
+def _is_text(content_type: str | None, content: bytes) -> bool:
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    if content.startswith((b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        return False
+    return not kind or kind.startswith("text/") or kind.endswith(("json", "xml", "javascript"))
+
+
 def host_of(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
@@ -250,7 +257,10 @@ class HttpFetcher:
         try:
             text, encoding = decode(content, response.headers.get("content-type"), options.encoding)
         except UndecodablePage as exc:  # a decoding problem, recorded as such: never garbage titles
-            return Fetched.failed(url, f"undecodable page: {exc}", elapsed_s=elapsed)
+            if not _is_text(response.headers.get("content-type"), content):
+                text, encoding = content.decode("latin-1"), None  # a file (PDF, DOCX): its bytes are what count
+            else:
+                return Fetched.failed(url, f"undecodable page: {exc}", elapsed_s=elapsed)
         outcome, block, reason = outcome_of(response.status_code, text, options.expect)
         cap = self.settings.refusal_backoff_max_s
         retry_after = _retry_after(response, cap=cap) if is_refusal(response.status_code) else None

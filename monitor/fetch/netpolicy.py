@@ -27,9 +27,25 @@ def origin(url: httpx.URL) -> str:
     return f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # IPv6-only networks reach public IPv4 hosts through it
+
+
 def _is_private(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip in _NAT64:
+        return _is_private(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
     return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
+
+
+def _same_origin(here: str, own: str | None) -> bool:
+    """The source's own origin, or the same host moving between ports 80 and 443 (http to https)."""
+    if own is None:
+        return False
+    if here == own:
+        return True
+    host, _, port = here.rpartition(":")
+    own_host, _, own_port = own.rpartition(":")
+    return host == own_host and {port, own_port} <= {"80", "443"}
 
 
 async def _addresses(host: str, port: int) -> list[str]:
@@ -50,7 +66,7 @@ def guard(allowed: Collection[str]) -> Callable[[httpx.Request], Awaitable[None]
     async def check(request: httpx.Request) -> None:
         url = request.url
         here = origin(url)
-        if here == request.extensions.get(EXTENSION) or here in allowed or url.host in allowed:
+        if _same_origin(here, request.extensions.get(EXTENSION)) or here in allowed or url.host in allowed:
             return
         for address in await _addresses(url.host, url.port or 0):
             if _is_private(address):

@@ -18,7 +18,9 @@ from monitor.store.models import Lease
 from monitor.store.outbox import process_gone
 
 
-def take(session: Session, source: str, holder: str, now: dt.datetime, hold: dt.timedelta) -> bool:
+def take(
+    session: Session, source: str, holder: str, now: dt.datetime, hold: dt.timedelta, interval: dt.timedelta
+) -> bool:
     """Take the source's lease until `now + hold`; False when another live instance holds it, or checked
     it so lately that it is not due. A holder that died (a crash, a restart) holds nothing: its sources
     are due at once, as a restarted daemon's always were."""
@@ -27,9 +29,12 @@ def take(session: Session, source: str, holder: str, now: dt.datetime, hold: dt.
     if current is None:
         fresh = insert(Lease).values(source_name=source, holder=holder, until=now + hold, next_due=now)
         return session.execute(fresh.on_conflict_do_nothing().returning(Lease.source_name)).first() is not None
-    gone = current.holder != holder and process_gone(current.holder)
-    free = current.until <= now or gone
-    due = current.next_due <= now or gone or current.holder == holder
+    mine = current.holder == holder
+    gone = not mine and process_gone(current.holder)
+    # times further ahead than a hold or an interval come from a clock that stepped, or a longer interval
+    # than the source has now: they bind nobody
+    free = mine or gone or current.until <= now or current.until - now > hold
+    due = mine or gone or current.next_due <= now or current.next_due - now > interval
     if not (free and due):
         return False
     taken = session.execute(  # compare-and-swap: another instance taking it meanwhile wins, this one yields

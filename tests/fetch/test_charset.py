@@ -77,3 +77,10 @@ def test_gbk_served_as_utf8_is_read_as_gbk():
     )
     text, codec = decode(body, "text/html; charset=utf-8")
     assert TITLE in text and codec == "gb18030"
+
+
+def test_a_utf8_page_with_a_footer_in_another_encoding_keeps_its_declaration():
+    body = ("<html><body><ul>" + "".join(f"<li>{TITLE}{n}</li>" for n in range(20)) + "</ul>").encode()
+    body += "<footer>版权所有：国家药品监督管理局</footer></body></html>".encode("gb18030")
+    text, codec = decode(body, "text/html; charset=utf-8")
+    assert codec == "utf-8" and TITLE in text

@@ -3,7 +3,7 @@
 import pytest
 
 from monitor.app import open_store
-from monitor.fetch.netpolicy import _is_private
+from monitor.fetch.netpolicy import _is_private, _same_origin
 from monitor.testing.localsite import LocalSite, Page
 from tests.helpers import in_pipeline, local_source, quick_fetch, serve, site_page
 
@@ -21,6 +21,8 @@ from tests.helpers import in_pipeline, local_source, quick_fetch, serve, site_pa
         ("0.0.0.0", True),
         ("202.96.134.133", False),
         ("2400:da00::6666", False),
+        ("64:ff9b::808:808", False),  # 8.8.8.8 through NAT64, on an IPv6-only network
+        ("64:ff9b::a00:1", True),  # 10.0.0.1 through NAT64
     ],
 )
 def test_which_addresses_count_as_private(address, private):
@@ -41,3 +43,9 @@ def test_a_redirect_to_another_local_service_is_refused_and_nothing_is_stored(si
         allowing = settings.model_copy(update={"fetch": quick_fetch(allow_private=[internal.base_url.split("//")[1]])})
         (report,), _ = in_pipeline(allowing, database, lambda pipeline: pipeline.run_once([source]))
         assert report.summary.outcome == "baseline"  # the deployment said this one is fine
+
+
+def test_the_same_host_moving_from_http_to_https_is_its_own_origin():
+    assert _same_origin("10.0.0.5:443", "10.0.0.5:80")
+    assert not _same_origin("10.0.0.5:8443", "10.0.0.5:80")
+    assert not _same_origin("10.0.0.6:80", "10.0.0.5:80")
