@@ -16,6 +16,7 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from monitor.classify.taxonomy import doc_type_label
+from monitor.extract.text import cap
 
 Format = Literal["text", "markdown", "html"]
 
@@ -82,10 +83,6 @@ class Message:
 # and, however the mail library folds it, far below SMTP's 998-character line limit: ~90 CJK characters
 # are ~400 encoded. The whole title is always in the body.
 SUBJECT_MAX_CHARS = 90
-
-
-def cap(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _subject(notices: list[AlertNotice], digest: bool) -> str:

@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from monitor.alert.render import Format, Message
@@ -192,13 +193,19 @@ def url_problem(url: str) -> str | None:
     if url.startswith("${"):
         return None  # the whole URL is a secret: apprise checks it when it is sent
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-    known = {
-        protocol
-        for schema in apprise.Apprise().details()["schemas"]
-        for protocol in (*(schema.get("protocols") or ()), *(schema.get("secure_protocols") or ()))
-    }
-    if scheme not in known:
+    if scheme not in _apprise_schemes():
         return f"'{scheme or url}' is not a scheme apprise knows (e.g. mailto, mailtos, wecombot, dingtalk, feishu)"
     if "${" not in url and not apprise.Apprise().add(url):
         return "apprise cannot parse this URL (see the service's page in the apprise wiki)"
     return None
+
+
+@lru_cache(maxsize=1)
+def _apprise_schemes() -> frozenset[str]:
+    import apprise
+
+    return frozenset(
+        protocol
+        for schema in apprise.Apprise().details()["schemas"]
+        for protocol in (*(schema.get("protocols") or ()), *(schema.get("secure_protocols") or ()))
+    )

@@ -29,7 +29,11 @@ def clean_text(value: str | None) -> str:
     return _SPACES.sub(" ", value).strip()
 
 
+def cap(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, the cut shown with "…"."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def clean_title(value: str | None) -> str:
-    """`clean_text`, capped at MAX_TITLE_CHARS with "…"."""
-    text = clean_text(value)
-    return text if len(text) <= MAX_TITLE_CHARS else text[: MAX_TITLE_CHARS - 1] + "…"
+    """`clean_text`, capped at MAX_TITLE_CHARS."""
+    return cap(clean_text(value), MAX_TITLE_CHARS)

@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from monitor.store.db import insert_ignore
 from monitor.store.models import Lease
 from monitor.store.outbox import process_gone
 
@@ -24,11 +23,10 @@ def take(
     """Take the source's lease until `now + hold`; False when another live instance holds it, or checked
     it so lately that it is not due. A holder that died (a crash, a restart) holds nothing: its sources
     are due at once, as a restarted daemon's always were."""
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
     current = session.get(Lease, source)
     if current is None:
-        fresh = insert(Lease).values(source_name=source, holder=holder, until=now + hold, next_due=now)
-        return session.execute(fresh.on_conflict_do_nothing().returning(Lease.source_name)).first() is not None
+        values = {"source_name": source, "holder": holder, "until": now + hold, "next_due": now}
+        return insert_ignore(session, Lease.__table__, values)  # type: ignore[arg-type]
     mine = current.holder == holder
     gone = not mine and process_gone(current.holder)
     # times further ahead than a hold or an interval come from a clock that stepped, or a longer interval

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from monitor.store.db import insert_ignore
@@ -208,8 +208,6 @@ def unsent(session: Session, states: Sequence[DeliveryState] = UNSENT) -> list[D
 
 def waiting(session: Session, now: dt.datetime) -> tuple[int, dt.datetime | None]:
     """Pending rows not yet due (held for a digest, quiet hours or a retry) and when the first falls due."""
-    from sqlalchemy import func
-
     count, first = session.execute(
         select(func.count(), func.min(Delivery.next_attempt_at)).where(
             Delivery.status == DeliveryState.PENDING, Delivery.next_attempt_at > now
