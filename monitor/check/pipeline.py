@@ -12,9 +12,9 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,16 +32,22 @@ from monitor.logs import fault
 from monitor.store.checks import (
     CheckRecord,
     Snapshot,
+    listing_digest,
+    load_comparison,
+    load_details,
     load_snapshot,
     record_history,
     record_not_modified,
     record_problem,
     record_success,
+    record_unchanged,
 )
 from monitor.store.db import write_transaction
 from monitor.store.incidents import watch_source
 from monitor.store.models import utcnow
-from monitor.values import CheckOutcome, CheckSummary, Diff, Fetched, FetchOutcome, Item, Route, Verdict
+from monitor.values import CheckOutcome, CheckSummary, Detail, Diff, Fetched, FetchOutcome, Item, Route, Verdict
+
+Summary = TypeVar("Summary", CheckSummary, CheckSummary | None)
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +85,10 @@ class BackfillReport:
     stopped: str | None = None
 
 
-def _keep_details(diff: Diff) -> Diff:
+def _keep_details(diff: Diff, details: Mapping[str, Detail]) -> Diff:
     """A changed row keeps what was read from its detail page: re-judged on all of it, not its title alone."""
     changed = tuple(
-        (before, current if current.detail else dataclasses.replace(current, detail=before.detail))
+        (before, current if current.detail else dataclasses.replace(current, detail=details.get(current.key)))
         for before, current in diff.changed
     )
     return dataclasses.replace(diff, changed=changed)
@@ -141,7 +147,14 @@ class Pipeline:
                 outcome = Problem(outcome.outcome, f"{outcome.reason} (the last check listed {len(snapshot.listing)})")
             return await self._problem(source, outcome, fetched, started, dry_run)
         items = outcome
-        diff = _keep_details(diff_items(snapshot.known, snapshot.listing, items, first_sight=not snapshot.baselined))
+        digest = listing_digest(items)
+        if snapshot.digest == digest:  # the page lists what the store lists: nothing to compare or write
+            if dry_run:
+                return CheckReport(source, _dry_summary(source, items, Diff(unchanged=tuple(items))), fetched, items)
+            summary = await self._write(lambda s: record_unchanged(s, source, fetched, digest, utcnow(), started))
+            if summary is not None:
+                return CheckReport(source, summary, fetched, items, Diff(unchanged=tuple(items)))
+        diff = await asyncio.to_thread(self._compare, source, snapshot, items)
         if source.follow and diff.new and not diff.baseline:
             items, diff = await self._follow(source, items, diff, deadline)
         verdicts = {item.key: classify_item(self.classifier, item) for item in _to_classify(diff)}
@@ -168,6 +181,15 @@ class Pipeline:
     def _snapshot(self, source: Source) -> Snapshot:
         with self.sessions() as session:
             return load_snapshot(session, source)
+
+    def _compare(self, source: Source, snapshot: Snapshot, items: list[Item]) -> Diff:
+        """The diff against the stored rows of this page and the last listing (their texts only if changed)."""
+        with self.sessions() as session:
+            known, listing = load_comparison(session, source, snapshot, items)
+            diff = diff_items(known, listing, items, first_sight=not snapshot.baselined)
+            if diff.changed:
+                diff = _keep_details(diff, load_details(session, source, (c.key for _, c in diff.changed)))
+            return diff
 
     def _routes(
         self, source: Source, diff: Diff, verdicts: dict[str, Verdict], now: dt.datetime
@@ -221,13 +243,15 @@ class Pipeline:
             diff, new=tuple(enriched.get(item.key, item) for item in diff.new)
         )
 
-    async def _write(self, action: Callable[[Session], CheckSummary]) -> CheckSummary:
+    async def _write(self, action: Callable[[Session], Summary]) -> Summary:
         """Run one recording function in one transaction, off the event loop: all of it is stored, or none."""
         return await asyncio.to_thread(self._write_now, action)
 
-    def _write_now(self, action: Callable[[Session], CheckSummary]) -> CheckSummary:
+    def _write_now(self, action: Callable[[Session], Summary]) -> Summary:
         with write_transaction(self.sessions) as session:
             summary = action(session)
+            if summary is None:
+                return summary
             session.flush()
             # the source's health as just recorded may open or close an incident: same transaction
             now = utcnow()

@@ -80,6 +80,17 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def head_revision() -> str:
+    """The newest schema revision these migrations know."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
@@ -96,15 +107,19 @@ def write_transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+def insert_ignoring(session: Session, table: Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for this session's database (SQLite or PostgreSQL); add values."""
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    return insert(table).on_conflict_do_nothing()
+
+
 def insert_ignore(session: Session, table: Table, values: dict[str, Any]) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike; True when the row was inserted.
+    """One row unless it exists already; True when it was inserted.
 
     A row that exists already (written by another instance, or by a retry) is "already done", never an
     error that would fail the transaction around it.
     """
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
     key = next(iter(table.primary_key.columns))
     # RETURNING rather than rowcount, which drivers report differently for a skipped row
-    statement = insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    statement = insert_ignoring(session, table).values(**values).returning(key)
     return session.execute(statement).first() is not None
