@@ -151,7 +151,10 @@ class Pipeline:
         if snapshot.digest == digest:  # the page lists what the store lists: nothing to compare or write
             if dry_run:
                 return CheckReport(source, _dry_summary(source, items, Diff(unchanged=tuple(items))), fetched, items)
-            summary = await self._write(lambda s: record_unchanged(s, source, fetched, digest, utcnow(), started))
+            # a healthy source staying healthy: no incident to open or resolve, nothing to watch
+            summary = await self._write(
+                lambda s: record_unchanged(s, source, fetched, digest, utcnow(), started), watch=False
+            )
             if summary is not None:
                 return CheckReport(source, summary, fetched, items, Diff(unchanged=tuple(items)))
         diff = await asyncio.to_thread(self._compare, source, snapshot, items)
@@ -243,20 +246,19 @@ class Pipeline:
             diff, new=tuple(enriched.get(item.key, item) for item in diff.new)
         )
 
-    async def _write(self, action: Callable[[Session], Summary]) -> Summary:
+    async def _write(self, action: Callable[[Session], Summary], watch: bool = True) -> Summary:
         """Run one recording function in one transaction, off the event loop: all of it is stored, or none."""
-        return await asyncio.to_thread(self._write_now, action)
+        return await asyncio.to_thread(self._write_now, action, watch)
 
-    def _write_now(self, action: Callable[[Session], Summary]) -> Summary:
+    def _write_now(self, action: Callable[[Session], Summary], watch: bool) -> Summary:
         with write_transaction(self.sessions) as session:
             summary = action(session)
-            if summary is None:
-                return summary
-            session.flush()
-            # the source's health as just recorded may open or close an incident: same transaction
-            now = utcnow()
-            routes = ops_routes(self.settings.subscription, now)
-            watch_source(session, summary.source, self.settings.ops.source_failures, routes, now)
+            if summary is not None and watch:
+                session.flush()
+                # the source's health as just recorded may open or close an incident: same transaction
+                now = utcnow()
+                routes = ops_routes(self.settings.subscription, now)
+                watch_source(session, summary.source, self.settings.ops.source_failures, routes, now)
             failpoints.hit("check.before_commit")
             return summary
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from monitor.classify.fingerprint import title_fingerprint
@@ -71,16 +71,21 @@ def listing_digest(items: Sequence[Item]) -> str:
 
 
 def load_snapshot(session: Session, source: Source) -> Snapshot:
-    state = session.get(SourceState, source.name)
-    if state is None:
+    state = SourceState.__table__.c
+    row = session.execute(
+        select(
+            state.baselined, state.etag, state.last_modified, state.config_hash, state.listing, state.listing_digest
+        ).where(state.name == source.name)
+    ).first()
+    if row is None:
         return Snapshot(baselined=False, etag=None, last_modified=None)
-    trusted = state.config_hash == config_hash(source) and state.baselined
+    trusted = row.config_hash == config_hash(source) and row.baselined
     return Snapshot(
-        baselined=state.baselined,
-        etag=state.etag if trusted else None,
-        last_modified=state.last_modified if trusted else None,
-        listing=tuple(state.listing or ()),
-        digest=state.listing_digest if state.baselined else None,
+        baselined=row.baselined,
+        etag=row.etag if trusted else None,
+        last_modified=row.last_modified if trusted else None,
+        listing=tuple(row.listing or ()),
+        digest=row.listing_digest if row.baselined else None,
     )
 
 
@@ -202,18 +207,36 @@ class CheckRecord:
 def record_unchanged(
     session: Session, source: Source, fetched: Fetched, digest: str, now: dt.datetime, started: dt.datetime
 ) -> CheckSummary | None:
-    """A page whose rows equal the stored listing: the poll is recorded, no notice is read or written.
+    """A healthy source whose page lists what the store lists: the poll is recorded in two statements, and
+    no notice is read or written.
 
-    None when the stored listing is no longer that one (another instance recorded a change meanwhile):
-    the caller compares the rows instead.
+    None unless the stored listing is that one and the source was healthy: a listing another instance
+    changed meanwhile needs its rows compared, and a source recovering from failures has an incident to
+    resolve; the caller records those the long way.
     """
-    state = _state(session, source)
-    if not state.baselined or state.listing_digest != digest:
+    state = SourceState.__table__.c
+    recorded = session.execute(
+        update(SourceState.__table__)  # type: ignore[arg-type]
+        .where(
+            state.name == source.name,
+            state.baselined.is_(True),
+            state.listing_digest == digest,
+            state.status == Health.OK,
+        )
+        .values(
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            config_hash=config_hash(source),
+            last_checked_at=now,
+            last_ok_at=now,
+            last_elapsed_s=fetched.elapsed_s,
+            fetch_mode=fetched.mode,
+        )
+        .returning(state.item_count)
+    ).first()
+    if recorded is None:
         return None
-    _record_validators(state, source, fetched)
-    _mark_health(state, Health.OK, None, now, fetched)
-    state.last_ok_at = now
-    summary = CheckSummary(source=source.name, outcome=CheckOutcome.OK, items=state.item_count)
+    summary = CheckSummary(source=source.name, outcome=CheckOutcome.OK, items=recorded.item_count)
     _add_run(session, summary, started, now, fetched.elapsed_s)
     return summary
 
@@ -442,19 +465,20 @@ def record_problem(
 
 
 def _add_run(session: Session, summary: CheckSummary, started: dt.datetime, now: dt.datetime, elapsed: float) -> None:
-    session.add(
-        Run(
-            source_name=summary.source,
-            started_at=started,
-            finished_at=now,
-            outcome=summary.outcome,
-            items=summary.items,
-            new=summary.new,
-            changed=summary.changed,
-            gone=summary.gone,
-            elapsed_s=elapsed,
-            reason=summary.reason,
-        )
+    session.execute(
+        insert(Run.__table__),  # type: ignore[arg-type]
+        {
+            "source_name": summary.source,
+            "started_at": started,
+            "finished_at": now,
+            "outcome": summary.outcome,
+            "items": summary.items,
+            "new": summary.new,
+            "changed": summary.changed,
+            "gone": summary.gone,
+            "elapsed_s": elapsed,
+            "reason": summary.reason,
+        },
     )
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import event, func, select
 from monitor.app import open_store
 from monitor.store.checks import listing_digest, load_comparison, load_snapshot, record_history
 from monitor.store.db import write_transaction
-from monitor.store.models import Change, Notice, Run, SourceState
+from monitor.store.models import Change, Incident, Notice, Run, SourceState
 from monitor.values import Item
 from tests.helpers import in_pipeline, local_source, next_day, serve, site_page
 
@@ -84,3 +84,21 @@ def test_a_change_reads_only_the_rows_of_this_page_and_the_last_listing(site, se
         known, listing = load_comparison(session, source, snapshot, page)
     assert set(known) == {item.key for item in first.items}  # "fresh" is new; no history row was read
     assert [item.key for item in listing] == [item.key for item in first.items]
+
+
+def test_a_source_back_with_the_same_page_resolves_its_incident(site, settings_for):
+    settings = settings_for()
+    settings = settings.model_copy(update={"ops": settings.ops.model_copy(update={"source_failures": 2})})
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg")
+    serve(site, source, site_page("nmpa-ggtg.html"), etag=False)
+    check(settings, database, source)
+    serve(site, source, b"down for maintenance", status=503)
+    for _ in range(2):
+        assert check(settings, database, source).summary.outcome == "error"
+    serve(site, source, site_page("nmpa-ggtg.html"), etag=False)  # the very listing of before
+    assert check(settings, database, source).summary.outcome == "ok"
+    with database.sessions() as session:
+        (incident,) = session.scalars(select(Incident)).all()
+        assert incident.resolved_at is not None
+        assert session.get(SourceState, source.name).consecutive_failures == 0
