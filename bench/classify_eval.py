@@ -86,7 +86,9 @@ def report(name: str, outcomes: list[Outcome], counts: dict[str, int], show_erro
         for o in errors:
             kind = "missed" if o.row.label else "false alarm"
             terms = ",".join(o.terms) or "-"
-            print(f"  [{name}] {kind:11s} {o.row.language} {o.row.agency:8s} score={o.score:+.1f} terms={terms}  {o.row.title}")
+            print(
+                f"  [{name}] {kind:11s} {o.row.language} {o.row.agency:8s} score={o.score:+.1f} terms={terms}  {o.row.title}"
+            )
 
 
 def speed(titles: list[str]) -> float:
@@ -122,7 +124,9 @@ def main() -> None:
     blind = [o for o in outcomes if o.row.title in blind_titles]
     relevant = sum(1 for row in rows if row.label)
     english = sum(1 for row in rows if row.language == "en")
-    print(f"titles: {len(rows)} ({relevant} relevant, {english} in English); blind split {len(blind)}, tune {len(tune)}")
+    print(
+        f"titles: {len(rows)} ({relevant} relevant, {english} in English); blind split {len(blind)}, tune {len(tune)}"
+    )
     counts: dict[str, int] = defaultdict(int)
     for row in rows:
         counts[row.agency] += 1
