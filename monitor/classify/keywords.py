@@ -26,6 +26,8 @@ class _Term:
     form: str  # the normalised form this automaton entry matches (maybe Traditional)
     weight: float
     topic: str | None  # None for negative terms
+    word_start: bool = False  # the form starts with an ASCII letter or digit: the text must not go on before it
+    word_end: bool = False  # likewise at its end ("til" is not in "until")
 
 
 @lru_cache(maxsize=1)
@@ -130,7 +132,8 @@ class KeywordClassifier:
                 if form in forms:
                     continue  # two spellings with one normalised form ("CAR-T", "car t"): the first listed wins
                 forms.add(form)
-                self._automaton.add_word(form, _Term(term, form, float(entry["weight"]), topic))
+                bounds = bool(_ASCII_WORD.match(form[0])), bool(_ASCII_WORD.match(form[-1]))
+                self._automaton.add_word(form, _Term(term, form, float(entry["weight"]), topic, *bounds))
         self._automaton.make_automaton()
         self._doc_types = read_doc_types(data)
         self._doc_type_finder = _DocTypeFinder([d.pattern.pattern for d in self._doc_types])
@@ -138,11 +141,11 @@ class KeywordClassifier:
     def _matches(self, normalised: str) -> list[_Term]:
         found: list[_Term] = []
         for end, term in self._automaton.iter_long(normalised):
-            start = end - len(term.form) + 1
-            if _ASCII_WORD.match(term.form[0]) and start > 0 and _ASCII_WORD.match(normalised[start - 1]):
-                continue  # "til" inside "until"
-            last = end + 1
-            if _ASCII_WORD.match(term.form[-1]) and last < len(normalised) and _ASCII_WORD.match(normalised[last]):
+            if term.word_start:
+                start = end - len(term.form) + 1
+                if start > 0 and _ASCII_WORD.match(normalised[start - 1]):
+                    continue  # "til" inside "until"
+            if term.word_end and end + 1 < len(normalised) and _ASCII_WORD.match(normalised[end + 1]):
                 continue
             found.append(term)
         return found

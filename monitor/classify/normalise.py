@@ -16,7 +16,9 @@ _WORD = re.compile(r"[a-z]+")
 # Where NFKC changes CJK-era text: Latin-1 signs, general punctuation and symbols, Kangxi radicals, the
 # ideographic space, enclosed and compatibility forms, full-width ASCII. Runs of these are normalised on
 # their own (a title's few full-width brackets cost little); anything left over gets the full pass.
-_COMPATIBLE = re.compile("[\u00a0-\u00bf\u2000-\u2bff\u2e80-\u2fdf\u3000\u3200-\u33ff\uf900-\ufaff\ufe10-\ufe6f\uff00-\uffef]+")
+_COMPATIBLE = re.compile(
+    "[\u00a0-\u00bf\u2000-\u2bff\u2e80-\u2fdf\u3000\u3200-\u33ff\uf900-\ufaff\ufe10-\ufe6f\uff00-\uffef]+"
+)
 _SPACES = re.compile(r" {2,}")
 
 # Derived forms that mean the same thing for matching, and words whose final "s" is not a plural.
