@@ -101,14 +101,14 @@ class SourceRequests:
             last_modified=conditional.last_modified if conditional else None,
             expect=probe or ListProbe(source),
         )
-        api = source.kind == "json" or spec.method != "GET"  # an API: called from a page of the site
         browsing = BrowserRequest(
             wait_for=wait_selector(source),
             headless=source.browser_headless,
-            # a captured list: page 1 is the site's own request; page N is asked from that page
-            in_page=page > 1 if source.capture else api,
+            in_page=source.kind == "json" or spec.method != "GET",  # an API: called from a page of the site
             landing_url=landing_url(source),
+            # a captured list: page 1 is the site's own request; page N is asked from that page, its way
             capture=source.capture_page,
+            page=(source.page_param, page) if source.capture and source.page_param and page > 1 else None,
         )
         return await fetch_by_mode(source.fetch, self.http, self.browser, url, options, browsing)
 

@@ -35,7 +35,7 @@ class CaptureSpec(BaseModel):
     """The list is the answer to the site's own request: its list page is opened in the browser and the
     request its script makes to the source's `url` is captured, with whatever the site's script added to it
     (an anti-bot token in the query string, say). Page N (back-fill) is asked from that same page, through
-    its own XMLHttpRequest, with `page_param` set to N in the source's form."""
+    its XMLHttpRequest, as the page's own request was made but with `page_param` set to N."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -106,6 +106,8 @@ class Source(BaseModel):
                 'needs a browser: set fetch = "browser" (the site\'s own page makes the request) '
                 'or "auto" (plain HTTP first, the page when challenged)'
             )
+        if info.data.get("page_url"):
+            raise ValueError("pages through page_param (the page's own request with that field set to N), not page_url")
         page, site = urlsplit(urljoin(url, value.page)), urlsplit(url).netloc.lower()
         if page.scheme not in ("http", "https") or page.netloc.lower() != site:
             raise ValueError(

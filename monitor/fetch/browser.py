@@ -9,13 +9,14 @@ next fetch. Nothing is downloaded: the executable is Debian's `chromium` (or a C
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from monitor.config.settings import BrowserSettings
 from monitor.fetch.blocked import outcome_of
@@ -78,9 +79,10 @@ class BrowserRequest:
     headless: bool | None = None  # None: the deployment's default
     in_page: bool = False  # issue the request with the page's own XMLHttpRequest (JSON APIs, POSTs)
     landing_url: str | None = None  # the page of the site to call it from (default: the site's root)
-    # a list page whose own script requests the URL: its answer is captured (or, with in_page, the request
-    # is made from that page once its own request has been answered)
+    # a list page whose own script requests the URL: its answer is captured; with `page` (form field, N), page
+    # N is then asked from that page, as its own request was but for that field
     capture: str | None = None
+    page: tuple[str, int] | None = None
 
 
 @dataclass
@@ -273,9 +275,10 @@ class BrowserFetcher:
             watch = _Navigations(page)
             target = _with_params(url, options.params)
             if request.capture:
-                answer = await _capture(page, watch, request.capture, target, deadline)
-                if request.in_page and answer.where is None and answer.status == 200:  # the page got in
-                    answer = await _call_from_page(page, target, options)
+                answer, own = await _capture(page, watch, request.capture, target, deadline)
+                if request.page is not None and own is not None and answer.status == 200:  # the page got in
+                    field_name, number = request.page
+                    answer = await _call_from_page(page, target, own.paged(options, field_name, number))
             elif request.in_page:
                 landing = request.landing_url or _origin(url) + "/"
                 answer = await _open(page, watch, landing, None, deadline)
@@ -418,7 +421,9 @@ async def _call_from_page(page: Page, url: str, options: RequestOptions) -> _Ans
     return _Answer(int(result["status"]), url, dict(result["headers"]), str(result["text"]))
 
 
-async def _capture(page: Page, watch: _Navigations, list_url: str, url: str, deadline: float) -> _Answer:
+async def _capture(
+    page: Page, watch: _Navigations, list_url: str, url: str, deadline: float
+) -> tuple[_Answer, PageRequest | None]:
     """Open the list page and take the answer to the request its own script makes to `url` (same path): the
     request as the site's script sent it, token and all. The first such answer counts, refused or not."""
     path = urlsplit(url).path
@@ -433,18 +438,48 @@ async def _capture(page: Page, watch: _Navigations, list_url: str, url: str, dea
     try:
         opened = await _open(page, watch, list_url, None, deadline)
         if not answered.done() and not opened.passed:
-            opened.where = f"at the list page {list_url}"
-            return opened
+            opened.where = "from the list page"
+            return opened, None
         try:
             response = await asyncio.wait_for(asyncio.shield(answered), max(0.0, deadline - time.monotonic()))
-        except TimeoutError:
-            opened.where = f"at the list page {list_url}"
-            opened.note = f"the page did not request {path} within the browser's page timeout"
-            return opened
+        except TimeoutError:  # the page passed but never asked: its own text is not the answer (nor a challenge)
+            note = f"the page did not request {path} within the browser's page timeout"
+            return _Answer(
+                opened.status, opened.final_url, opened.headers, "", where="from the list page", note=note
+            ), None
+        own = response.request
         # the address as configured: the token the site's script appended is of no use to anyone later
-        return _Answer(response.status, url, dict(response.headers), await response.text())
+        answer = _Answer(response.status, url, dict(response.headers), await response.text())
+        return answer, PageRequest(own.method, await own.all_headers(), own.post_data)
     finally:
         page.remove_listener("response", seen)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """The request a list page's own script made: what page N is asked with, but for the page number."""
+
+    method: str
+    headers: dict[str, str]
+    body: str | None
+
+    def paged(self, options: RequestOptions, field_name: str, number: int) -> RequestOptions:
+        """Page `number` as the page itself would ask for it: its own form or JSON body with the page field
+        changed (the configured request is the fallback, e.g. for a GET whose query carries the token)."""
+        kind = next((v for k, v in self.headers.items() if k.lower() == "content-type"), "")
+        if self.method != "POST" or not self.body:
+            return options
+        if kind.startswith("application/x-www-form-urlencoded"):
+            form = {**dict(parse_qsl(self.body, keep_blank_values=True)), field_name: str(number)}
+            return dataclasses.replace(options, method="POST", form=form, json_body=None)
+        if kind.startswith("application/json"):
+            try:
+                body = json.loads(self.body)
+            except json.JSONDecodeError:
+                return options
+            if isinstance(body, dict):
+                return dataclasses.replace(options, method="POST", form=None, json_body={**body, field_name: number})
+        return options
 
 
 def _same_site_only(url: str) -> Any:

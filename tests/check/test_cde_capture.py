@@ -124,16 +124,20 @@ def form(source: Source) -> dict[str, str]:
     return source.request.form
 
 
-def test_page_two_is_asked_from_the_list_page_through_its_own_xmlhttprequest(chromium, cde):
+def test_page_two_is_asked_from_the_list_page_as_the_page_asks_for_page_one(chromium, cde):
     site, sources = cde
     source = sources["cde-guidelines"]
+    # the page knows its own form better than the catalogue: its page size and fields are the ones used
+    own_form = {**form(source), "pageSize": "10", "isFbtg": "1"}
+    site.set(path_of(source.capture_page or ""), Page(api_list_page(path_of(source.url), own_form)))
     (fetched,), _ = list_pages(chromium, [source], page=2)
     assert fetched.outcome is FetchOutcome.OK, fetched.reason
     assert len(items_of(fetched, source)) == EXPECTED[source.name]["items"]
     own, ours = signed_posts(site, path_of(source.url))  # the page's own request first, then page 2
-    assert parse_qs(own.body.decode())["pageNum"] == ["1"]
-    assert parse_qs(ours.body.decode())["pageNum"] == ["2"]
-    assert parse_qs(ours.body.decode())["pageSize"] == [form(source)["pageSize"]]
+    assert parse_qs(own.body.decode(), keep_blank_values=True) == {k: [v] for k, v in own_form.items()}
+    assert parse_qs(ours.body.decode(), keep_blank_values=True) == {
+        k: [v] for k, v in {**own_form, "pageNum": "2"}.items()
+    }
     assert site.unsigned == 0
 
 
@@ -187,3 +191,18 @@ def test_sources_test_reads_the_cde_news_list_through_its_page_with_picture_news
         view = "newspic/view" if record["isPic"] else "news/viewInfoCommon"
         assert row["url"] == f"{site.base_url}/main/{view}/{record['newsIdCode']}"
     assert len(signed_posts(site, "/main/news/getList")) == 1 and site.unsigned == 0
+
+
+def test_a_list_page_that_never_asks_or_is_refused_is_reported_not_taken_for_a_list(chromium, cde):
+    site, sources = cde
+    quiet, refused = sources["cde-drafts"], sources["cde-policy"]
+    site.set(path_of(quiet.capture_page or ""), Page(b"<html><head></head><body><ul></ul></body></html>"))
+    fetch_page = f"""<html><head></head><body><script>
+      fetch({json.dumps(path_of(refused.url))}, {{method: "POST", body: "pageNum=1"}});  // past the hook
+    </script></body></html>"""
+    site.set(path_of(refused.capture_page or ""), Page(fetch_page.encode()))
+    (silent, blocked), _ = list_pages(chromium.model_copy(update={"page_timeout_s": 3.0}), [quiet, refused])
+    assert silent.outcome is FetchOutcome.ERROR
+    assert "from the list page" in (silent.reason or "") and "did not request /zdyz/getOpinionList" in silent.reason
+    assert blocked.outcome is FetchOutcome.BLOCKED and "412" in (blocked.reason or "")
+    assert site.unsigned == 1

@@ -132,9 +132,10 @@ def test_a_captured_list_page_is_resolved_against_the_url(tmp_path):
         (('fetch = "browser"', 'fetch = "http"'), 'needs a browser: set fetch = "browser"'),
         (('page = "/main', 'page = "https://www.example.com/main'), "not on the source's own site (www.cde.org.cn)"),
         (("capture = { page", "capture = { pgae"), "unknown field"),
+        (("capture = {", 'page_url = "list_{n}"\ncapture = {'), "pages through page_param"),
     ],
 )
 def test_a_bad_capture_names_its_line_and_field(tmp_path, change, said):
     with pytest.raises(ConfigError) as caught:
         load_sources(write(tmp_path, CAPTURED.replace(*change)))
-    assert caught.value.line == 9 and "field 'capture" in str(caught.value) and said in str(caught.value)
+    assert caught.value.line in (9, 10) and "field 'capture" in str(caught.value) and said in str(caught.value)
