@@ -421,6 +421,33 @@ async def _call_from_page(page: Page, url: str, options: RequestOptions) -> _Ans
     return _Answer(int(result["status"]), url, dict(result["headers"]), str(result["text"]))
 
 
+@dataclass(frozen=True)
+class PageRequest:
+    """The request a list page's own script made: what page N is asked with, but for the page number."""
+
+    method: str
+    headers: dict[str, str]
+    body: str | None
+
+    def paged(self, options: RequestOptions, field_name: str, number: int) -> RequestOptions:
+        """Page `number` as the page itself would ask for it: its own form or JSON body with the page field
+        changed (the configured request is the fallback, e.g. for a GET whose query carries the token)."""
+        kind = next((v for k, v in self.headers.items() if k.lower() == "content-type"), "")
+        if self.method != "POST" or not self.body:
+            return options
+        if kind.startswith("application/x-www-form-urlencoded"):
+            form = {**dict(parse_qsl(self.body, keep_blank_values=True)), field_name: str(number)}
+            return dataclasses.replace(options, method="POST", form=form, json_body=None)
+        if kind.startswith("application/json"):
+            try:
+                body = json.loads(self.body)
+            except json.JSONDecodeError:
+                return options
+            if isinstance(body, dict):
+                return dataclasses.replace(options, method="POST", form=None, json_body={**body, field_name: number})
+        return options
+
+
 async def _capture(
     page: Page, watch: _Navigations, list_url: str, url: str, deadline: float
 ) -> tuple[_Answer, PageRequest | None]:
@@ -453,33 +480,6 @@ async def _capture(
         return answer, PageRequest(own.method, await own.all_headers(), own.post_data)
     finally:
         page.remove_listener("response", seen)
-
-
-@dataclass(frozen=True)
-class PageRequest:
-    """The request a list page's own script made: what page N is asked with, but for the page number."""
-
-    method: str
-    headers: dict[str, str]
-    body: str | None
-
-    def paged(self, options: RequestOptions, field_name: str, number: int) -> RequestOptions:
-        """Page `number` as the page itself would ask for it: its own form or JSON body with the page field
-        changed (the configured request is the fallback, e.g. for a GET whose query carries the token)."""
-        kind = next((v for k, v in self.headers.items() if k.lower() == "content-type"), "")
-        if self.method != "POST" or not self.body:
-            return options
-        if kind.startswith("application/x-www-form-urlencoded"):
-            form = {**dict(parse_qsl(self.body, keep_blank_values=True)), field_name: str(number)}
-            return dataclasses.replace(options, method="POST", form=form, json_body=None)
-        if kind.startswith("application/json"):
-            try:
-                body = json.loads(self.body)
-            except json.JSONDecodeError:
-                return options
-            if isinstance(body, dict):
-                return dataclasses.replace(options, method="POST", form=None, json_body={**body, field_name: number})
-        return options
 
 
 def _same_site_only(url: str) -> Any:

@@ -13,8 +13,8 @@ import pytest
 
 from monitor.check.requests import SourceRequests
 from monitor.config.sources import Source, parse_sources
-from monitor.fetch import BrowserFetcher, HttpFetcher
-from monitor.fetch.browser import CHROMIUM_FLAGS
+from monitor.fetch import BrowserFetcher, HttpFetcher, RequestOptions
+from monitor.fetch.browser import CHROMIUM_FLAGS, PageRequest
 from monitor.testing.challengesite import (
     QUERY_TOKEN,
     SEED_COOKIE,
@@ -206,3 +206,14 @@ def test_a_list_page_that_never_asks_or_is_refused_is_reported_not_taken_for_a_l
     assert "from the list page" in (silent.reason or "") and "did not request /zdyz/getOpinionList" in silent.reason
     assert blocked.outcome is FetchOutcome.BLOCKED and "412" in (blocked.reason or "")
     assert site.unsigned == 1
+
+
+def test_page_n_is_the_page_s_own_form_or_json_body_with_the_page_field_changed():
+    configured = RequestOptions(method="POST", form={"pageNum": "3", "pageSize": "20"})
+    form = PageRequest("POST", {"Content-Type": "application/x-www-form-urlencoded"}, "pageNum=1&pageSize=10&q=")
+    assert form.paged(configured, "pageNum", 3).form == {"pageNum": "3", "pageSize": "10", "q": ""}
+    body = PageRequest("POST", {"content-type": "application/json;charset=UTF-8"}, '{"pageNum": 1, "size": 10}')
+    paged = body.paged(configured, "pageNum", 3)
+    assert paged.json_body == {"pageNum": 3, "size": 10} and paged.form is None
+    for other in (PageRequest("GET", {}, None), PageRequest("POST", {"content-type": "text/plain"}, "x")):
+        assert other.paged(configured, "pageNum", 3) is configured  # the configured request, as it is
