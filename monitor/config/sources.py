@@ -9,8 +9,9 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, field_validator
 
 from monitor.config.errors import ConfigError, locate, raise_all, read_toml, validation_problems
 from monitor.extract import registry
@@ -28,6 +29,17 @@ class RequestSpec(BaseModel):
     json_body: dict[str, Any] | None = Field(default=None, alias="json")
     params: dict[str, str] | None = None
     headers: dict[str, str] = Field(default_factory=dict)
+
+
+class CaptureSpec(BaseModel):
+    """The list is the answer to the site's own request: its list page is opened in the browser and the
+    request its script makes to the source's `url` is captured, with whatever the site's script added to it
+    (an anti-bot token in the query string, say). Page N (back-fill) is asked from that same page, through
+    its XMLHttpRequest, as the page's own request was made but with `page_param` set to N."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    page: str = Field(min_length=1)  # the list page whose script requests `url`; relative to `url`
 
 
 class Source(BaseModel):
@@ -60,6 +72,7 @@ class Source(BaseModel):
     min_delay_s: float | None = Field(default=None, ge=0)  # politeness override for this source's host
     deadline_s: float | None = Field(default=None, gt=0)  # the whole check's time limit ([fetch] default)
     request: RequestSpec = Field(default_factory=RequestSpec)
+    capture: CaptureSpec | None = None  # the list is what the site's own page requests (see CaptureSpec)
     extract: dict[str, Any] = Field(default_factory=dict)  # validated by the extractor of `kind`: see `options`
 
     @field_validator("url")
@@ -81,6 +94,32 @@ class Source(BaseModel):
         if pattern.groups < 1:
             raise ValueError("needs one capturing group: the stable id")
         return value
+
+    @field_validator("capture")
+    @classmethod
+    def _capture_in_a_browser_on_its_site(cls, value: CaptureSpec | None, info: ValidationInfo) -> CaptureSpec | None:
+        url, fetch = info.data.get("url"), info.data.get("fetch")
+        if value is None or url is None:
+            return value
+        if fetch == "http":
+            raise ValueError(
+                'needs a browser: set fetch = "browser" (the site\'s own page makes the request) '
+                'or "auto" (plain HTTP first, the page when challenged)'
+            )
+        if info.data.get("page_url"):
+            raise ValueError("pages through page_param (the page's own request with that field set to N), not page_url")
+        page, site = urlsplit(urljoin(url, value.page)), urlsplit(url).netloc.lower()
+        if page.scheme not in ("http", "https") or page.netloc.lower() != site:
+            raise ValueError(
+                f"page '{value.page}' is not on the source's own site ({site}): "
+                'give its path, e.g. "/zdyz/listpage/…", which is resolved against url'
+            )
+        return value
+
+    @property
+    def capture_page(self) -> str | None:
+        """The absolute address of the list page whose own request is captured, if the source has one."""
+        return urljoin(self.url, self.capture.page) if self.capture else None
 
     @property
     def host(self) -> str:

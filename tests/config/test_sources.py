@@ -104,3 +104,38 @@ def test_extract_options_are_typed_and_a_copy_with_other_selectors_gets_its_own(
     other = source.model_copy(update={"extract": {"item": "ul.infoList li", "title": "h4 a"}})
     assert other.options.item == "ul.infoList li" and other.options.title == "h4 a"
     assert source.options.item == "div.list ul li"
+
+
+CAPTURED = """
+[[source]]
+name = "cde-news"
+agency = "CDE"
+region = "CN"
+url = "https://www.cde.org.cn/main/news/getList"
+kind = "json"
+fetch = "browser"
+capture = { page = "/main/news/listpage/545cf855a50574699b46b26bcb165f32" }
+[source.extract]
+records = "data.records"
+link = "/main/news/viewInfoCommon/{newsIdCode}"
+"""
+
+
+def test_a_captured_list_page_is_resolved_against_the_url(tmp_path):
+    (source,) = load_sources(write(tmp_path, CAPTURED))
+    assert source.capture_page == "https://www.cde.org.cn/main/news/listpage/545cf855a50574699b46b26bcb165f32"
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (('fetch = "browser"', 'fetch = "http"'), 'needs a browser: set fetch = "browser"'),
+        (('page = "/main', 'page = "https://www.example.com/main'), "not on the source's own site (www.cde.org.cn)"),
+        (("capture = { page", "capture = { pgae"), "unknown field"),
+        (("capture = {", 'page_url = "list_{n}"\ncapture = {'), "pages through page_param"),
+    ],
+)
+def test_a_bad_capture_names_its_line_and_field(tmp_path, change, said):
+    with pytest.raises(ConfigError) as caught:
+        load_sources(write(tmp_path, CAPTURED.replace(*change)))
+    assert caught.value.line in (9, 10) and "field 'capture" in str(caught.value) and said in str(caught.value)
