@@ -15,6 +15,7 @@ from monitor.classify.details import find_contact, find_deadline, find_document_
 from monitor.classify.normalise import normalise
 from monitor.classify.taxonomy import read_doc_types
 from monitor.classify.taxonomy import taxonomy_path as default_taxonomy
+from monitor.classify.variants import traditional_forms
 from monitor.values import Match, Verdict
 
 _ASCII_WORD = re.compile(r"[a-z0-9]")
@@ -28,18 +29,6 @@ class _Term:
     topic: str | None  # None for negative terms
     word_start: bool = False  # the form starts with an ASCII letter or digit: the text must not go on before it
     word_end: bool = False  # likewise at its end ("til" is not in "until")
-
-
-@lru_cache(maxsize=1)
-def _converters() -> tuple[object, ...]:
-    from opencc import OpenCC  # loading its dictionaries is slow: once per process
-
-    return tuple(OpenCC(config) for config in ("s2t", "s2hk", "s2tw"))
-
-
-def _traditional_forms(term: str) -> set[str]:
-    """Traditional-character spellings used in Hong Kong, Macao and Taiwan, computed once at load."""
-    return {converter.convert(term) for converter in _converters()}  # type: ignore[attr-defined]
 
 
 _LITERAL = re.compile(r"(?:\\b)?([^\\\\.^$*+?{}\[\]()|]+)(?:\\b)?")
@@ -128,7 +117,7 @@ class KeywordClassifier:
         forms: set[str] = set()
         for entry, topic in entries:
             term = entry["term"]
-            for form in sorted({normalise(term)} | {normalise(t) for t in _traditional_forms(term)}):
+            for form in sorted({normalise(term)} | {normalise(t) for t in traditional_forms(term)}):
                 if form in forms:
                     continue  # two spellings with one normalised form ("CAR-T", "car t"): the first listed wins
                 forms.add(form)
