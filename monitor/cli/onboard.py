@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from monitor.cli.base import Context, cell, complain, errors, sources_app
+from monitor.cli.base import Context, cell, complain, console, errors, sources_app
 
 
 @sources_app.command("suggest")
@@ -52,3 +52,58 @@ def sources_suggest(
     for item in draft.items[:rows]:
         table.add_row(*map(cell, (item.published, item.key, item.title, item.url)))
     errors.print(table)
+
+
+@sources_app.command("verify")
+def sources_verify(
+    ctx: typer.Context,
+    names: Annotated[
+        list[str] | None, typer.Argument(metavar="[NAME]...", help="Sources to try (default: all enabled).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array, one object per source.")] = False,
+) -> None:
+    """Fetch each source live through its fetch mode and judge what came: items, newest date, links in the
+    key's form, page 2, blocked / rot / moved, time taken. Exits 1 when any source fails."""
+    import json
+
+    from monitor.check.verify import verify_sources
+
+    obj: Context = ctx.obj
+    catalogue = obj.sources()
+    if names:
+        known = {source.name: source for source in catalogue}
+        if unknown := [name for name in names if name not in known]:
+            complain("error", f"no source named {', '.join(unknown)} in the catalogue (see `cgt-monitor sources list`)")
+            raise typer.Exit(2)
+        chosen = [known[name] for name in names]
+    else:
+        chosen = [source for source in catalogue if source.enabled]
+    results = asyncio.run(verify_sources(chosen, obj.settings()))
+    if as_json:
+        print(json.dumps([result.as_dict() for result in results], ensure_ascii=False, indent=2))
+    else:
+        table = Table(title=f"{len(chosen)} sources, live")
+        for column in ("source", "status", "items", "newest", "keys", "page 2", "served by", "time", "findings"):
+            table.add_column(column, overflow="fold")
+        for result in results:
+            row = result.as_dict()
+            newest = f"{row['newest']} ({row['age_days']}d)" if row["newest"] else ""
+            share = f"{row['key_share']:.0%}" if row["key_share"] is not None else ""
+            findings = "; ".join(f"{kind}: {detail}" for kind, detail in row["findings"].items())
+            cells = (
+                row["source"],
+                row["status"],
+                row["items"],
+                newest,
+                share,
+                row["page_2"],
+                row["fetched_by"],
+                f"{row['elapsed_s']:.1f}s",
+                findings,
+            )
+            table.add_row(*map(cell, cells), style="red" if result.failed else None)
+        console.print(table)
+    failed = [result.source for result in results if result.failed]
+    if failed:
+        complain("verify", f"{len(failed)} of {len(results)} sources failed: {', '.join(failed)}")
+        raise typer.Exit(1)

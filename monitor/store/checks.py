@@ -17,6 +17,7 @@ from monitor.classify.fingerprint import title_fingerprint
 from monitor.config.sources import Source
 from monitor.store import outbox
 from monitor.store.db import insert_ignore
+from monitor.store.listing import listed_items, listing_health
 from monitor.store.models import Change, Notice, Run, SourceState
 from monitor.values import (
     Attachment,
@@ -47,7 +48,7 @@ class Snapshot:
 def config_hash(source: Source) -> str:
     """Validators (ETag, Last-Modified) are only trusted for the configuration that produced the snapshot."""
     payload = json.dumps(
-        source.model_dump(mode="json", exclude={"label", "interval_minutes", "enabled"}),
+        source.model_dump(mode="json", exclude={"label", "interval_minutes", "enabled", "stale_after_days"}),
         sort_keys=True,
         ensure_ascii=False,
     )
@@ -244,7 +245,7 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
     state.baselined = True
     state.etag, state.last_modified = record.fetched.etag, record.fetched.last_modified
     state.config_hash = config_hash(source)
-    _mark_health(state, Health.OK, None, now, record.fetched)
+    _mark_health(state, *listing_health(session, source, record.items, now), now, record.fetched)
     state.last_ok_at = now
     state.item_count = len(record.items)
     summary = CheckSummary(
@@ -304,7 +305,8 @@ def record_not_modified(
     session: Session, source: Source, fetched: Fetched, now: dt.datetime, started: dt.datetime
 ) -> CheckSummary:
     state = _state(session, source)
-    _mark_health(state, Health.OK, None, now, fetched)
+    # an unchanged page is judged again: dates that stopped moving grow stale while the page stays the same
+    _mark_health(state, *listing_health(session, source, listed_items(session, source.name), now), now, fetched)
     state.last_ok_at = now
     summary = CheckSummary(source=source.name, outcome=CheckOutcome.NOT_MODIFIED, items=state.item_count)
     _add_run(session, summary, started, now, fetched.elapsed_s)

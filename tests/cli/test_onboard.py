@@ -1,6 +1,7 @@
 """`sources suggest` and `sources verify` as a user runs them."""
 
 import json
+import re
 import tomllib
 
 import pytest
@@ -50,3 +51,34 @@ def test_suggest_says_why_when_there_is_no_list(tmp_path, site):
     assert result.returncode == 1 and "link and a date" in result.stderr and not result.stdout
     missing = run_cli("sources", "suggest", site.url("/gone.html"))
     assert missing.returncode == 1 and "404" in missing.stderr
+
+
+def _catalogue(site, names: list[str]) -> str:
+    """Sources on the local site; stale_after_days = 0 as the recorded page's dates age (staleness is
+    tested in tests/check/test_verify.py on pages dated from today)."""
+    return "".join(
+        f'[[source]]\nname = "{name}"\nagency = "NMPA"\nregion = "CN"\nurl = "{site.url(f"/{name}/index.html")}"\n'
+        f"kind = \"html\"\nkey_pattern = '/(\\d{{17}})\\.html$'\nstale_after_days = 0\n"
+        '[source.extract]\nitem = "div.list ul li"\ntitle = "a"\nlink = "a"\ndate = "span"\n\n'
+        for name in names
+    )
+
+
+def test_verify_exits_non_zero_when_a_source_fails_and_says_which(tmp_path, site):
+    site.set("/good/index.html", Page(fixture_file("nmpa-ggtg.html").read_bytes()))
+    landing = re.sub(rb'/(\d{17})\.html"', rb'/col\1/"', fixture_file("nmpa-ggtg.html").read_bytes())  # column links
+    site.set("/landing/index.html", Page(landing))
+    sources = tmp_path / "sources.toml"
+    sources.write_text(_catalogue(site, ["good", "landing"]), encoding="utf-8")
+    env = {"CGT_MONITOR_SOURCES": str(sources), "CGT_MONITOR_DATA": str(tmp_path)}
+
+    both = run_cli("sources", "verify", "--json", env=env)
+    assert both.returncode == 1 and "1 of 2 sources failed: landing" in both.stderr
+    rows = {row["source"]: row for row in json.loads(both.stdout)}
+    assert rows["good"]["items"] == 20 and rows["good"]["key_share"] == 1.0 and rows["good"]["newest"] == "2026-09-22"
+    assert rows["landing"]["status"] == "off_pattern" and rows["landing"]["key_share"] == 0
+
+    good = run_cli("sources", "verify", "good", env=env)
+    assert good.returncode == 0, good.stderr
+    assert "good" in good.stdout and "2026-09-22" in good.stdout
+    assert run_cli("sources", "verify", "nosuch", env=env).returncode == 2
