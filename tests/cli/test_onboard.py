@@ -7,7 +7,7 @@ import tomllib
 import pytest
 
 from monitor.testing.localsite import Page
-from tests.helpers import catalogue, fixture_file, run_cli
+from tests.helpers import catalogue, deployment, fixture_file, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -82,3 +82,13 @@ def test_verify_exits_non_zero_when_a_source_fails_and_says_which(tmp_path, site
     assert good.returncode == 0, good.stderr
     assert "good" in good.stdout and "2026-09-22" in good.stdout
     assert run_cli("sources", "verify", "nosuch", env=env).returncode == 2
+
+
+def test_sources_list_shows_a_landing_page_as_suspect(tmp_path, site, inbox):
+    env = deployment(tmp_path, site, inbox.apprise_url())
+    landing = re.sub(rb'/(\d{17})\.html"', rb'/col\1/"', fixture_file("nmpa-ggtg.html").read_bytes())
+    site.set("/xxgk/ggtg/index.html", Page(landing))
+    assert run_cli("check", "nmpa-ggtg", env=env).returncode == 0  # its rows are stored all the same
+    listing = run_cli("sources", "list", env=env)
+    row = next(line for line in listing.stdout.splitlines() if "nmpa-ggtg" in line)
+    assert "suspect" in row and "0 of 20 links" in listing.stdout
