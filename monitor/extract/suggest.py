@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from monitor.extract.dates import parse_date
 from monitor.extract.html_list import page_base, records_document
@@ -65,7 +65,8 @@ def _signature(node: LexborNode, with_id: bool = True) -> str:
 
 
 class _Texts:
-    """Element texts and dates, each computed once: the climb from every link revisits the same ancestors."""
+    """Whether an element's text holds a date, computed once per element: the climb from every link
+    revisits the same ancestors."""
 
     def __init__(self) -> None:
         self._dates: dict[int, bool] = {}
@@ -109,7 +110,8 @@ def _same(nodes: Iterable[LexborNode]) -> set[int]:
 
 
 def _item_selector(parser: LexborHTMLParser, rows: Sequence[LexborNode], base: str) -> str:
-    """The shortest selector matching every row and no other element that holds a link."""
+    """A selector matching every row and no other element that holds a link: the row's own classes when
+    they suffice, else the row through its list's container, else plainer forms."""
     common = set(_classes(rows[0])).intersection(*(_classes(r) for r in rows[1:]))
     tag = rows[0].tag or "li"
     own = [tag + "".join(f".{c}" for c in sorted(common))] if common else []
@@ -161,7 +163,7 @@ def _relative_candidates(target: LexborNode, row: LexborNode) -> list[str]:
     if parent is not None and parent.mem_id != row.mem_id:
         found += [f"{parent.tag} {tag}", f"{_signature(parent, with_id=False)} {tag}"]
     for name in ("align", "width", "name"):  # old table layouts tell their cells apart by these
-        if value := target.attributes.get(name):
+        if (value := target.attributes.get(name)) and re.fullmatch(r"[\w-]+", value):
             found.append(f"{tag}[{name}={value}]")
     others = {c for a in row.css(tag) if a.mem_id != target.mem_id for c in _classes(a)} - set(_classes(target))
     found += [f"{tag}:not(.{c})" for c in sorted(others)]
@@ -169,24 +171,20 @@ def _relative_candidates(target: LexborNode, row: LexborNode) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _choose(candidates: Sequence[str], rows: Sequence[LexborNode], wanted: Sequence[int | None]) -> str | None:
+def _choose(candidates: Sequence[str], rows: Sequence[LexborNode], wanted: Sequence[int]) -> str | None:
     """The first selector whose first match in each row is the wanted element (by identity)."""
+
+    def picks(selector: str, row: LexborNode, want: int) -> bool:
+        node = row.css_first(selector)
+        return node is not None and node.mem_id == want
+
     for selector in candidates:
         try:
-            if all(
-                (row.css_first(selector) or _NOWHERE).mem_id == want for row, want in zip(rows, wanted, strict=True)
-            ):
+            if all(picks(selector, row, want) for row, want in zip(rows, wanted, strict=True)):
                 return selector
-        except Exception:  # a candidate lexbor does not accept: try the next one
+        except SelectolaxError:  # a candidate lexbor does not accept: try the next one
             continue
     return None
-
-
-class _Nowhere:
-    mem_id = None
-
-
-_NOWHERE = _Nowhere()
 
 
 def _date_node(row: LexborNode, title: LexborNode) -> LexborNode | None:
