@@ -70,9 +70,8 @@ def test_each_failure_is_told_apart(tmp_path, site):
     site.set("/old/index.html", Page(b"", status=302, headers={"Location": "/new/index.html"}))
     site.set("/new/index.html", Page(list_page(1, fresh)))
     site.set("/blocked/index.html", Page(site_page("nmpa-412-challenge.html"), status=412))
-    site.set("/waf/index.html", Page(site_page("cde-403-waf.html"), status=403))
     site.set("/rot/index.html", Page('<html><body><div class="news"><p>改版</p></div></body></html>'.encode()))
-    names = ["landing", "frozen", "nopage2", "same", "old", "blocked", "waf", "rot"]
+    names = ["landing", "frozen", "nopage2", "same", "old", "blocked", "rot"]
     results = verify(tmp_path, *(source(site, name, f"/{name}/index.html") for name in names))
 
     assert set(results["landing"].findings) == {Finding.OFF_PATTERN}
@@ -88,9 +87,17 @@ def test_each_failure_is_told_apart(tmp_path, site):
     # the configured address is out of date, and so is its page 2
     assert set(results["old"].findings) == {Finding.MOVED, Finding.PAGE_2} and results["old"].items == 6
     assert site.url("/new/index.html") in results["old"].findings[Finding.MOVED]
-    assert set(results["blocked"].findings) == {Finding.BLOCKED} and set(results["waf"].findings) == {Finding.BLOCKED}
+    assert set(results["blocked"].findings) == {Finding.BLOCKED}
     assert set(results["rot"].findings) == {Finding.ROT} and results["rot"].items == 0
     assert all(result.failed for result in results.values())
+
+
+def test_a_firewall_refusal_is_blocked(tmp_path):
+    # a host of its own: a refusal puts the whole host on back-off
+    with LocalSite() as waf:
+        waf.set("/waf/index.html", Page(site_page("cde-403-waf.html"), status=403))
+        (result,) = verify(tmp_path, source(waf, "waf", "/waf/index.html")).values()
+    assert set(result.findings) == {Finding.BLOCKED} and "403" in result.findings[Finding.BLOCKED]
 
 
 @pytest.mark.parametrize("redirect", ["/same/", "/same/index.html"])
