@@ -1,4 +1,5 @@
-"""the last listing kept per source (keys in page order and their digest); notices lose their position
+"""the last listing kept per source (keys in page order, their digest, when a new notice last came);
+notices lose their position
 
 Revision ID: 0008
 Revises: 0006
@@ -29,7 +30,14 @@ notices = sa.table(
 def upgrade() -> None:
     op.add_column("sources", sa.Column("listing", sa.JSON(), nullable=True))
     op.add_column("sources", sa.Column("listing_digest", sa.String(length=64), nullable=True))
+    op.add_column("sources", sa.Column("last_new_at", sa.DateTime(timezone=True), nullable=True))
     connection = op.get_bind()
+    connection.execute(
+        sa.text(
+            "UPDATE sources SET last_new_at = "
+            "(SELECT max(first_seen_at) FROM notices WHERE notices.source_name = sources.name)"
+        )
+    )
     listings: dict[str, list[str]] = defaultdict(list)
     rows = connection.execute(
         sa.select(notices.c.source_name, notices.c.key)
@@ -53,5 +61,6 @@ def downgrade() -> None:
             connection.execute(
                 position.update().where(position.c.source_name == name, position.c.key == key).values(position=index)
             )
+    op.drop_column("sources", "last_new_at")
     op.drop_column("sources", "listing_digest")
     op.drop_column("sources", "listing")

@@ -44,8 +44,20 @@ from monitor.store.checks import (
 )
 from monitor.store.db import write_transaction
 from monitor.store.incidents import watch_source
+from monitor.store.listing import listing_health
 from monitor.store.models import utcnow
-from monitor.values import CheckOutcome, CheckSummary, Detail, Diff, Fetched, FetchOutcome, Item, Route, Verdict
+from monitor.values import (
+    CheckOutcome,
+    CheckSummary,
+    Detail,
+    Diff,
+    Fetched,
+    FetchOutcome,
+    Health,
+    Item,
+    Route,
+    Verdict,
+)
 
 Summary = TypeVar("Summary", CheckSummary, CheckSummary | None)
 
@@ -148,7 +160,8 @@ class Pipeline:
             return await self._problem(source, outcome, fetched, started, dry_run)
         items = outcome
         digest = listing_digest(items)
-        if snapshot.digest == digest:  # the page lists what the store lists: nothing to compare or write
+        still_the_list = listing_health(source, items, snapshot.last_new_at, utcnow())[0] is Health.OK
+        if snapshot.digest == digest and still_the_list:  # the page lists what the store lists: nothing to do
             if dry_run:
                 return CheckReport(source, _dry_summary(source, items, Diff(unchanged=tuple(items))), fetched, items)
             # a healthy source staying healthy: no incident to open or resolve, nothing to watch

@@ -71,6 +71,8 @@ class Source(BaseModel):
     browser_wait_for: str | None = None  # CSS selector proving the real page loaded (default: the row selector)
     min_delay_s: float | None = Field(default=None, ge=0)  # politeness override for this source's host
     deadline_s: float | None = Field(default=None, gt=0)  # the whole check's time limit ([fetch] default)
+    # a list whose newest notice is older than this is suspect (frozen); 0: a list that may stay still
+    stale_after_days: int = Field(default=180, ge=0, le=3650)
     request: RequestSpec = Field(default_factory=RequestSpec)
     capture: CaptureSpec | None = None  # the list is what the site's own page requests (see CaptureSpec)
     extract: dict[str, Any] = Field(default_factory=dict)  # validated by the extractor of `kind`: see `options`

@@ -64,13 +64,18 @@ def page_base(parser: LexborHTMLParser, url: str) -> str:
     return resolve(url, href) or url if href else url
 
 
+def records_document(parser: LexborHTMLParser, records_in: str) -> LexborHTMLParser:
+    """The CDATA records kept inside `records_in` elements, parsed as one document of rows."""
+    records = [r for node in parser.css(records_in) for r in _RECORD.findall(node.text(deep=True))]
+    return LexborHTMLParser("<html><body>" + "".join(records) + "</body></html>")
+
+
 @register("html", HtmlListOptions, "HTML list page read with CSS selectors")
 def extract_html_list(text: str, options: HtmlListOptions, base_url: str, key_pattern: str | None) -> list[Item]:
     parser = LexborHTMLParser(text)
     base = page_base(parser, base_url)
     if options.records_in:
-        records = [r for node in parser.css(options.records_in) for r in _RECORD.findall(node.text(deep=True))]
-        parser = LexborHTMLParser("<html><body>" + "".join(records) + "</body></html>")
+        parser = records_document(parser, options.records_in)
     items: list[Item] = []
     for row in parser.css(options.item):
         title = _title(row, options)

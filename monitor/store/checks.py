@@ -23,6 +23,7 @@ from monitor.classify.fingerprint import title_fingerprint
 from monitor.config.sources import Source
 from monitor.store import outbox
 from monitor.store.db import insert_ignore, insert_ignoring
+from monitor.store.listing import listed_items, listing_health
 from monitor.store.models import Change, Notice, Run, SourceState
 from monitor.values import (
     Attachment,
@@ -48,6 +49,7 @@ class Snapshot:
     last_modified: str | None
     listing: tuple[str, ...] = ()  # the keys of the last list page, in page order
     digest: str | None = None  # of that page's rows: equal digests, nothing to compare or write
+    last_new_at: dt.datetime | None = None  # when the source last listed a notice never seen before
 
 
 def config_hash(source: Source) -> str:
@@ -74,7 +76,13 @@ def load_snapshot(session: Session, source: Source) -> Snapshot:
     state = SourceState.__table__.c
     row = session.execute(
         select(
-            state.baselined, state.etag, state.last_modified, state.config_hash, state.listing, state.listing_digest
+            state.baselined,
+            state.etag,
+            state.last_modified,
+            state.config_hash,
+            state.listing,
+            state.listing_digest,
+            state.last_new_at,
         ).where(state.name == source.name)
     ).first()
     if row is None:
@@ -86,6 +94,7 @@ def load_snapshot(session: Session, source: Source) -> Snapshot:
         last_modified=row.last_modified if trusted else None,
         listing=tuple(row.listing or ()),
         digest=row.listing_digest if row.baselined else None,
+        last_new_at=row.last_new_at,
     )
 
 
@@ -207,12 +216,12 @@ class CheckRecord:
 def record_unchanged(
     session: Session, source: Source, fetched: Fetched, digest: str, now: dt.datetime, started: dt.datetime
 ) -> CheckSummary | None:
-    """A healthy source whose page lists what the store lists: the poll is recorded in two statements, and
-    no notice is read or written.
+    """A healthy source whose page lists what the store lists, and still judged healthy (the caller judged
+    this page with `listing_health`): the poll is recorded in two statements, no notice read or written.
 
     None unless the stored listing is that one and the source was healthy: a listing another instance
-    changed meanwhile needs its rows compared, and a source recovering from failures has an incident to
-    resolve; the caller records those the long way.
+    changed meanwhile needs its rows compared, and a source recovering from failures (or suspect) has an
+    incident to resolve; the caller records those the long way.
     """
     state = SourceState.__table__.c
     recorded = session.execute(
@@ -341,8 +350,10 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
 
     state.baselined = True
     state.listing, state.listing_digest = current_keys, listing_digest(record.items)
+    if inserted:
+        state.last_new_at = now
     _record_validators(state, source, record.fetched)
-    _mark_health(state, Health.OK, None, now, record.fetched)
+    _mark_health(state, *listing_health(source, record.items, state.last_new_at, now), now, record.fetched)
     state.last_ok_at = now
     state.item_count = len(record.items)
     summary = CheckSummary(
@@ -440,7 +451,9 @@ def record_not_modified(
     session: Session, source: Source, fetched: Fetched, now: dt.datetime, started: dt.datetime
 ) -> CheckSummary:
     state = _state(session, source)
-    _mark_health(state, Health.OK, None, now, fetched)
+    # an unchanged page is judged again: dates that stopped moving grow stale while the page stays the same
+    listed = listed_items(session, source.name, state.listing or [])
+    _mark_health(state, *listing_health(source, listed, state.last_new_at, now), now, fetched)
     state.last_ok_at = now
     summary = CheckSummary(source=source.name, outcome=CheckOutcome.NOT_MODIFIED, items=state.item_count)
     _add_run(session, summary, started, now, fetched.elapsed_s)

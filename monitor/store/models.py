@@ -70,6 +70,7 @@ class SourceState(Base):
     # lets a check whose page did not change record the poll and nothing else
     listing: Mapped[list[str] | None] = mapped_column(JSON)
     listing_digest: Mapped[str | None] = mapped_column(String(64))
+    last_new_at: Mapped[dt.datetime | None]  # the last check that listed a notice never seen before
     last_checked_at: Mapped[dt.datetime | None]
     last_ok_at: Mapped[dt.datetime | None]
     last_elapsed_s: Mapped[float | None] = mapped_column(Float)

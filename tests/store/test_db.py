@@ -157,9 +157,12 @@ def test_the_listing_moves_from_notice_positions_to_the_source_row_and_back(tmp_
             )
     upgrade_database(engine)
     with engine.connect() as connection:
-        listing, digest = connection.execute(text("SELECT listing, listing_digest FROM sources")).one()
+        listing, digest, last_new = connection.execute(
+            text("SELECT listing, listing_digest, last_new_at FROM sources")
+        ).one()
         columns = {row[1] for row in connection.execute(text("PRAGMA table_info(notices)"))}
     assert json.loads(listing) == ["a", "b", "c"] and digest is None  # the next check compares once
+    assert str(last_new).startswith("2026-09-23")  # the newest first sight of the source's notices
     assert "position" not in columns
     config = alembic_config(engine)
     with engine.begin() as connection:
