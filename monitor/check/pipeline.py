@@ -32,10 +32,12 @@ from monitor.logs import fault
 from monitor.store.checks import (
     CheckRecord,
     Snapshot,
+    config_hash,
     listing_digest,
     load_comparison,
     load_details,
     load_snapshot,
+    load_snapshots,
     record_history,
     record_not_modified,
     record_problem,
@@ -121,6 +123,7 @@ class Pipeline:
         self.classifier = classifier
         self.dispatcher = dispatcher
         self._checks = asyncio.Semaphore(settings.fetch.max_concurrent_checks)
+        self._snapshots: dict[tuple[str, str], Snapshot] = {}
         self.enricher = Enricher(requests, settings.state_dir() / "attachments")
 
     async def check(self, source: Source, *, dry_run: bool = False) -> CheckReport:
@@ -137,7 +140,9 @@ class Pipeline:
     async def _check(self, source: Source, dry_run: bool, started: dt.datetime) -> CheckReport:
         budget = source.deadline_s or self.settings.fetch.check_deadline_s
         deadline = asyncio.get_running_loop().time() + budget
-        snapshot = await asyncio.to_thread(self._snapshot, source)
+        # what the store knew after this process's last check of the source, unless that check changed it
+        remembered = None if dry_run else self._snapshots.pop((source.name, config_hash(source)), None)
+        snapshot = remembered if remembered is not None else await asyncio.to_thread(self._snapshot, source)
         validators = None if dry_run else Validators(snapshot.etag, snapshot.last_modified)
         probe = ListProbe(source)
         try:  # httpx's timeouts are per read: a server trickling its answer is bounded only by this
@@ -147,7 +152,7 @@ class Pipeline:
             reason = f"deadline: no complete answer within the check's {budget:g} s ({source.url})"
             return await self._problem(source, Problem(CheckOutcome.ERROR, reason), None, started, dry_run)
         if fetched.outcome is FetchOutcome.NOT_MODIFIED:
-            return await self._not_modified(source, fetched, started, dry_run)
+            return await self._not_modified(source, fetched, started, dry_run, snapshot)
         try:  # parsing off the event loop (lexbor releases the GIL): a hostile page delays no other source
             async with asyncio.timeout_at(deadline):
                 outcome = await off_loop(interpret, fetched, source, None, probe)
@@ -169,6 +174,8 @@ class Pipeline:
                 lambda s: record_unchanged(s, source, fetched, digest, utcnow(), started), watch=False
             )
             if summary is not None:
+                answered = {"etag": fetched.etag, "last_modified": fetched.last_modified}
+                self._remember(source, dataclasses.replace(snapshot, **answered))
                 return CheckReport(source, summary, fetched, items, Diff(unchanged=tuple(items)))
         diff = await asyncio.to_thread(self._compare, source, snapshot, items)
         if source.follow and diff.new and not diff.baseline:
@@ -193,6 +200,17 @@ class Pipeline:
         failpoints.hit("check.after_commit")
         _log_summary(report.summary)
         return report
+
+    def _remember(self, source: Source, snapshot: Snapshot) -> None:
+        """Kept for the next check of the source: one row per source, its size that of one listing. Another
+        instance changing the store meanwhile is caught by the digest the unchanged write compares."""
+        self._snapshots[(source.name, config_hash(source))] = snapshot
+
+    def _preload(self, sources: Sequence[Source]) -> None:
+        """What the store knows of many sources, in one query rather than one each."""
+        with self.sessions() as session:
+            for source, snapshot in zip(sources, load_snapshots(session, sources), strict=True):
+                self._remember(source, snapshot)
 
     def _snapshot(self, source: Source) -> Snapshot:
         with self.sessions() as session:
@@ -227,10 +245,13 @@ class Pipeline:
             for item in diff.new
         }
 
-    async def _not_modified(self, source: Source, fetched: Fetched, started: dt.datetime, dry_run: bool) -> CheckReport:
+    async def _not_modified(
+        self, source: Source, fetched: Fetched, started: dt.datetime, dry_run: bool, snapshot: Snapshot
+    ) -> CheckReport:
         summary = CheckSummary(source=source.name, outcome=CheckOutcome.NOT_MODIFIED)
         if not dry_run:
             summary = await self._write(lambda s: record_not_modified(s, source, fetched, utcnow(), started))
+            self._remember(source, snapshot)
         return CheckReport(source, summary, fetched)
 
     async def _problem(
@@ -280,10 +301,14 @@ class Pipeline:
     ) -> list[CheckReport]:
         """Every source at once (within the concurrency limits); `on_done` hears of each as it ends."""
 
+        await asyncio.to_thread(self._preload, sources)
+
         async def one(source: Source) -> CheckReport:
             report = await self.check(source)
             if on_done is not None:
                 on_done(report)
+            if report.fetched is not None:  # a thousand pages held to the end would be the run's peak memory
+                report.fetched = dataclasses.replace(report.fetched, content=b"", text="")
             return report
 
         return list(await asyncio.gather(*(one(source) for source in sources)))
