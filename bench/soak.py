@@ -23,11 +23,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cycle import page  # noqa: E402
+from cycle import page
 
-from monitor.app import open_store, running_pipeline  # noqa: E402
-from monitor.config.settings import Channel, FetchSettings, Settings, Subscription  # noqa: E402
-from monitor.config.sources import Source  # noqa: E402
+from monitor.app import open_store, running_pipeline
+from monitor.config.settings import Channel, FetchSettings, Settings, Subscription
+from monitor.config.sources import Source
 
 
 def rss_mb() -> float:

@@ -174,8 +174,8 @@ class Pipeline:
                 lambda s: record_unchanged(s, source, fetched, digest, utcnow(), started), watch=False
             )
             if summary is not None:
-                answered = {"etag": fetched.etag, "last_modified": fetched.last_modified}
-                self._remember(source, dataclasses.replace(snapshot, **answered))
+                answered = dataclasses.replace(snapshot, etag=fetched.etag, last_modified=fetched.last_modified)
+                self._remember(source, answered)
                 return CheckReport(source, summary, fetched, items, Diff(unchanged=tuple(items)))
         diff = await asyncio.to_thread(self._compare, source, snapshot, items)
         if source.follow and diff.new and not diff.baseline:
