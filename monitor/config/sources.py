@@ -17,6 +17,12 @@ from monitor.extract import registry
 
 SOURCES_ENV = "CGT_MONITOR_SOURCES"
 
+# What a source's selectors rest on: real page bytes in the tests (`recorded`), public code or notes about the
+# page with synthetic rows in the tests (`reference`), or nothing checked yet (`unverified`). Users judge how
+# far a source's silence can be trusted by this, so it is required of every entry.
+Evidence = Literal["recorded", "reference", "unverified"]
+EVIDENCE_LEVELS: tuple[Evidence, ...] = ("recorded", "reference", "unverified")
+
 
 class RequestSpec(BaseModel):
     """How to ask for the list: most sources are a plain GET; JSON APIs often want a form POST."""
@@ -38,6 +44,10 @@ class Source(BaseModel):
     region: str = Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3}){0,2}$")
     url: str
     kind: str
+    evidence: Evidence
+    # what the evidence is: the fixture, the page's URL and recording date and who recorded it; or the public
+    # reference; or why nothing better exists
+    evidence_note: str = Field(min_length=1)
     label: str = ""
     language: str = "zh"
     enabled: StrictBool = True

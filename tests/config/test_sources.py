@@ -12,6 +12,8 @@ agency = "NMPA"
 region = "CN"
 url = "https://www.nmpa.gov.cn/xxgk/ggtg/index.html"
 kind = "html"
+evidence = "unverified"
+evidence_note = "a test entry"
 [source.extract]
 item = "div.list ul li"
 """
@@ -41,7 +43,7 @@ def test_missing_field_names_file_line_source_and_field(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_sources(path)
     message = str(caught.value)
-    assert f"{path}:11" in message  # the second [[source]] header
+    assert f"{path}:13" in message  # the second [[source]] header
     assert "[[source]] #2 (second)" in message
     assert "'url'" in message and "required" in message
 
@@ -82,7 +84,27 @@ def test_toml_syntax_error_carries_the_parser_line(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_sources(write(tmp_path, VALID + "\n[[source]\n"))
     assert "TOML syntax error" in str(caught.value)
-    assert caught.value.line == 11
+    assert caught.value.line == 13
+
+
+def test_evidence_is_required_and_names_its_line(tmp_path):
+    bare = VALID.replace('evidence = "unverified"\nevidence_note = "a test entry"\n', "")
+    with pytest.raises(ConfigError) as caught:
+        load_sources(write(tmp_path, bare))
+    message = str(caught.value)
+    assert "'evidence'" in message and "'evidence_note'" in message and "required" in message
+    assert f"{tmp_path / 'sources.toml'}:2" in message  # the [[source]] header: the table lacking it
+
+
+def test_evidence_is_one_of_three_levels_and_its_note_is_not_empty(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_sources(write(tmp_path, VALID.replace('evidence = "unverified"', 'evidence = "verified"')))
+    assert caught.value.line == 8 and "recorded" in str(caught.value) and "unverified" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        load_sources(write(tmp_path, VALID.replace('"a test entry"', '""')))
+    assert caught.value.line == 9 and "evidence_note" in str(caught.value)
+    (source,) = load_sources(write(tmp_path, VALID.replace('evidence = "unverified"', 'evidence = "recorded"')))
+    assert source.evidence == "recorded" and source.evidence_note == "a test entry"
 
 
 def test_sources_path_precedence(tmp_path, monkeypatch):
