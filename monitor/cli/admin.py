@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -28,6 +28,10 @@ from monitor.cli.base import (
 )
 from monitor.config import ConfigError, Settings
 from monitor.config.errors import locate
+
+if TYPE_CHECKING:
+    from monitor.config.sources import Source
+    from monitor.store.models import SourceState
 
 
 @db_app.command("upgrade")
@@ -151,7 +155,7 @@ def sources_list(
         console.print(sources_table(rows))
 
 
-def _source_row(source: Any, state: Any | None) -> dict[str, Any]:
+def _source_row(source: Source, state: SourceState | None) -> dict[str, Any]:
     """One source as plain data: the catalogue's view of it, then its health (None when never checked)."""
     checked = state.last_checked_at if state is not None else None
     return {
