@@ -16,6 +16,7 @@ from monitor.values import Item
 _BREAK = re.compile(r"<br\s*/?>", re.I)
 _EMPTY = LexborHTMLParser("<html></html>")  # selectors are tried on it once, when the catalogue is read
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
+_TABLE_ROW = re.compile(r"\s*<tr[\s>]", re.I)
 
 
 class HtmlListOptions(BaseModel):
@@ -70,7 +71,11 @@ def extract_html_list(text: str, options: HtmlListOptions, base_url: str, key_pa
     base = page_base(parser, base_url)
     if options.records_in:
         records = [r for node in parser.css(options.records_in) for r in _RECORD.findall(node.text(deep=True))]
-        parser = LexborHTMLParser("<html><body>" + "".join(records) + "</body></html>")
+        joined = "".join(records)
+        # table-row records (Jiangsu's Hanweb columns) lose their <tr>/<td> outside a table: give them one
+        if _TABLE_ROW.match(joined):
+            joined = "<table>" + joined + "</table>"
+        parser = LexborHTMLParser("<html><body>" + joined + "</body></html>")
     items: list[Item] = []
     for row in parser.css(options.item):
         title = _title(row, options)
