@@ -41,7 +41,8 @@ def sources_table(rows: list[dict[str, Any]]) -> Table:
     table = Table(title="Sources")
     columns = ("name", "agency", "region", "kind", "fetch", "every", "evidence", "health", "last check", "served by")
     for column in (*columns, "label"):
-        table.add_column(column, overflow="fold")
+        # the name and the evidence stay whole on a narrow terminal: they are what a reader scans for
+        table.add_column(column, no_wrap=column in ("name", "evidence"), overflow="fold")
     for row in rows:
         health = row["health"] or "never checked"
         if row["health_reason"]:
