@@ -74,6 +74,8 @@ def main() -> None:
             kind="html",
             key_pattern=r"/(\d{17})\.html$",
             extract={"item": "div.list ul li", "date": "span"},
+            evidence="unverified",
+            evidence_note="a benchmark source on 127.0.0.1",
         )
         for i in range(args.sources)
     ]

@@ -99,6 +99,8 @@ def ours_files(tmp: Path, base: str, pages: int) -> list[str]:
             kind = "html"
             fetch = "http"
             key_pattern = '/(\\d{{17}})\\.html$'
+            evidence = "recorded"
+            evidence_note = "a copy of the recorded NMPA list, served on 127.0.0.1"
             [source.extract]
             item = "div.list ul li"
             title = "a"

@@ -18,6 +18,12 @@ from monitor.extract import registry
 
 SOURCES_ENV = "CGT_MONITOR_SOURCES"
 
+# What a source's selectors rest on: real page bytes in the tests (`recorded`), public code or notes about the
+# page with synthetic rows in the tests (`reference`), or nothing checked yet (`unverified`). Users judge how
+# far a source's silence can be trusted by this, so it is required of every entry.
+Evidence = Literal["recorded", "reference", "unverified"]
+EVIDENCE_LEVELS: tuple[Evidence, ...] = ("recorded", "reference", "unverified")
+
 
 class RequestSpec(BaseModel):
     """How to ask for the list: most sources are a plain GET; JSON APIs often want a form POST."""
@@ -50,6 +56,11 @@ class Source(BaseModel):
     region: str = Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3}){0,2}$")
     url: str
     kind: str
+    # what the source's structure rests on; a source that says nothing is a guess until shown otherwise
+    evidence: Evidence = "unverified"
+    # what the evidence is: the fixture, the page's URL and recording date and who recorded it; or the public
+    # reference; or why nothing better exists (required with "recorded" and "reference")
+    evidence_note: str = ""
     label: str = ""
     language: str = "zh"
     enabled: StrictBool = True
@@ -95,6 +106,14 @@ class Source(BaseModel):
             raise ValueError(f"not a valid regular expression: {exc}") from None
         if pattern.groups < 1:
             raise ValueError("needs one capturing group: the stable id")
+        return value
+
+    @field_validator("evidence_note")
+    @classmethod
+    def _a_claim_says_what_it_rests_on(cls, value: str, info: ValidationInfo) -> str:
+        evidence = info.data.get("evidence", "unverified")
+        if evidence != "unverified" and not value.strip():
+            raise ValueError(f'evidence = "{evidence}" needs a note: the fixture, URL and date, or the reference')
         return value
 
     @field_validator("capture")

@@ -16,6 +16,7 @@ from monitor.values import Item
 _BREAK = re.compile(r"<br\s*/?>", re.I)
 _EMPTY = LexborHTMLParser("<html></html>")  # selectors are tried on it once, when the catalogue is read
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
+_TABLE_ROW = re.compile(r"\s*<tr[\s>]", re.I)
 
 
 class HtmlListOptions(BaseModel):
@@ -67,7 +68,11 @@ def page_base(parser: LexborHTMLParser, url: str) -> str:
 def records_document(parser: LexborHTMLParser, records_in: str) -> LexborHTMLParser:
     """The CDATA records kept inside `records_in` elements, parsed as one document of rows."""
     records = [r for node in parser.css(records_in) for r in _RECORD.findall(node.text(deep=True))]
-    return LexborHTMLParser("<html><body>" + "".join(records) + "</body></html>")
+    joined = "".join(records)
+    # table-row records (Jiangsu's Hanweb columns) lose their <tr>/<td> outside a table: give them one
+    if _TABLE_ROW.match(joined):
+        joined = "<table>" + joined + "</table>"
+    return LexborHTMLParser("<html><body>" + joined + "</body></html>")
 
 
 @register("html", HtmlListOptions, "HTML list page read with CSS selectors")

