@@ -52,7 +52,9 @@ def test_the_text_returning_to_cgt_is_a_treatment_twice_is_not():
 
 
 def test_a_short_notice_whose_scope_is_cgt_is_the_body_level():
-    verdict = classify("关于发布一项技术指导原则的通告", "为规范产品研发，现予发布。本指导原则适用于嵌合抗原受体T细胞产品。")
+    verdict = classify(
+        "关于发布一项技术指导原则的通告", "为规范产品研发，现予发布。本指导原则适用于嵌合抗原受体T细胞产品。"
+    )
     assert verdict.level is Level.BODY and verdict.passage == "本指导原则适用于嵌合抗原受体T细胞产品。"
 
 
@@ -73,7 +75,10 @@ def test_a_chapter_of_an_attachment_counts_and_is_quoted_from_it():
     pdf_text = "\n".join(
         [
             "第一章 总则",
-            *(f"第{i}条 本办法所称项目，是指纳入年度计划的重点项目，由主管部门统一组织实施。" for i in "一二三四五六七八九十" * 5),
+            *(
+                f"第{i}条 本办法所称项目，是指纳入年度计划的重点项目，由主管部门统一组织实施。"
+                for i in "一二三四五六七八九十" * 5
+            ),
             "第三章 细胞治疗与基因治疗",
             "支持临床急需的细胞治疗产品开展",
             "注册申报。",
@@ -86,7 +91,13 @@ def test_a_chapter_of_an_attachment_counts_and_is_quoted_from_it():
 
 
 def test_a_long_sentence_is_quoted_around_its_strongest_term_and_cut_with_ellipses():
-    long_sentence = "各地要" + "统筹推进产业布局、人才引进、金融支持和营商环境建设，" * 6 + "重点支持干细胞治疗" + "，并做好政策衔接和评估工作" * 6 + "。"
+    long_sentence = (
+        "各地要"
+        + "统筹推进产业布局、人才引进、金融支持和营商环境建设，" * 6
+        + "重点支持干细胞治疗"
+        + "，并做好政策衔接和评估工作" * 6
+        + "。"
+    )
     verdict = classify("关于推进产业发展的通知", long_sentence)
     assert verdict.level is Level.BODY
     passage = verdict.passage or ""
