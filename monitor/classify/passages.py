@@ -93,8 +93,6 @@ def _score(text: str, terms: Terms, threshold: float) -> tuple[float, str | None
 class Judgement:
     treats: bool
     passage: str | None
-    cgt_segments: int
-    segments: int
 
 
 def judge(texts: Iterable[tuple[str, str]], terms: Terms, threshold: float, rule: BodyRule) -> Judgement:
@@ -106,18 +104,19 @@ def judge(texts: Iterable[tuple[str, str]], terms: Terms, threshold: float, rule
         if term is None:
             continue
         heading = segment.headline is not None and _score(segment.headline, terms, threshold)[1] is not None
-        scored.append(Scored(segment, score, term, heading))
-        if heading:  # quote the heading with the start of what follows it
+        if heading:  # quoted with the start of what follows it
             following = _join(s.text for s in all_segments[index : index + 3] if s.where == segment.where)
-            scored[-1] = Scored(Segment(following, segment.where, segment.headline), score, term, True)
-    total = len(all_segments)
+            segment = Segment(following, segment.where, segment.headline)
+        scored.append(Scored(segment, score, term, heading))
     treats = bool(scored) and (
-        any(s.heading for s in scored) or len(scored) >= rule.min_segments or len(scored) >= rule.min_share * total
+        any(s.heading for s in scored)
+        or len(scored) >= rule.min_segments
+        or len(scored) >= rule.min_share * len(all_segments)
     )
     if not treats:
-        return Judgement(False, None, len(scored), total)
+        return Judgement(False, None)
     strongest = max(scored, key=lambda s: (s.heading, s.score))  # the first of equals: max keeps the first
-    return Judgement(True, quote(strongest), len(scored), total)
+    return Judgement(True, quote(strongest))
 
 
 def _join(texts: Iterable[str]) -> str:
