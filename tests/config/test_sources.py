@@ -157,5 +157,5 @@ def test_general_titles_are_followed_and_validated(tmp_path):
 def test_the_catalogue_marks_the_sources_whose_titles_are_general():
     sources = {s.name: s for s in load_sources(Path(__file__).parents[2] / "sources.toml")}
     general = {name for name, s in sources.items() if s.titles == "general"}
-    assert {"govcn-zhengce", "govcn-zuixin", "sz-gov-tzgg", "mofcom-zcfb", "sz-rd-szfg"} <= general
+    assert {"govcn-zhengce", "govcn-zuixin", "sz-gov-tzgg", "mofcom-zcfb", "sz-rd-szfg", "bj-etown-tzgg"} <= general
     assert "nmpa-ggtg" not in general and "cde-guidelines" not in general
