@@ -201,6 +201,14 @@ class Match:
     weight: float
 
 
+class Level(StrEnum):
+    """Where a notice is about CGT: its title says so, or only its text (body, attachments) treats it."""
+
+    TITLE = "title"
+    BODY = "body"
+    NONE = "none"
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The classifier's judgement of one text, with its reason."""
@@ -215,10 +223,14 @@ class Verdict:
     gloss: str = ""  # one line of English for readers who do not read Chinese
     document_number: str | None = None
     contact: str | None = None
+    level: Level = Level.NONE
+    passage: str | None = None  # for the body level: the sentence of the text that treats CGT, quoted
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "relevant": self.relevant,
+            "level": self.level.value,
+            "passage": self.passage,
             "score": round(self.score, 3),
             "terms": list(self.terms),
             "topics": list(self.topics),

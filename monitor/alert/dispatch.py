@@ -230,6 +230,8 @@ class Dispatcher:
             kind=change.kind,
             gloss=notice.gloss or "",
             document_number=notice.document_number,
+            level=notice.level,
+            passage=notice.passage,
             also=tuple((origins.get(name, (name, ""))[0], url) for name, url in also.get(notice.id, [])),
         )
 

@@ -52,6 +52,13 @@ def _templates() -> Environment:
     return env
 
 
+_LEVEL_LINES = {
+    "title": "title (the title is about CGT)",
+    "body": "body (a general title; the text treats CGT)",
+    "none": "none (not about CGT; sent by the subscription's filters)",
+}
+
+
 @dataclass(frozen=True)
 class AlertNotice:
     title: str
@@ -67,6 +74,12 @@ class AlertNotice:
     gloss: str = ""  # a line of English for readers who do not read Chinese
     document_number: str | None = None
     also: tuple[tuple[str, str], ...] = ()  # (agency, url) of the same document on other sources
+    level: str = "title"  # a values.Level: where CGT was found
+    passage: str | None = None  # for the body level, the sentence of the text that treats CGT
+
+    @property
+    def level_line(self) -> str:
+        return _LEVEL_LINES.get(self.level, self.level)
 
     @property
     def doc_type_label(self) -> str:

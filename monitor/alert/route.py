@@ -8,13 +8,15 @@ from zoneinfo import ZoneInfo
 
 from monitor.config.settings import Channel, Subscription
 from monitor.config.sources import Source
-from monitor.values import Item, Route, Verdict
+from monitor.values import Item, Level, Route, Verdict
 
 
 def matches(sub: Subscription, source: Source, item: Item, verdict: Verdict) -> bool:
     if sub.ops:
         return False
     if sub.relevant_only and not verdict.relevant:
+        return False
+    if sub.relevance == "title" and verdict.level is Level.BODY:
         return False
     if verdict.score < sub.min_score:
         return False

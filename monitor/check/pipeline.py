@@ -178,7 +178,7 @@ class Pipeline:
                 self._remember(source, answered)
                 return CheckReport(source, summary, fetched, items, Diff(unchanged=tuple(items)))
         diff = await asyncio.to_thread(self._compare, source, snapshot, items)
-        if source.follow and diff.new and not diff.baseline:
+        if source.follows and diff.new and not diff.baseline:
             items, diff = await self._follow(source, items, diff, deadline)
         verdicts = {item.key: classify_item(self.classifier, item) for item in _to_classify(diff)}
         report = CheckReport(source, _dry_summary(source, items, diff), fetched, items, diff, verdicts)

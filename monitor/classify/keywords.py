@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -13,10 +14,11 @@ import ahocorasick
 
 from monitor.classify.details import find_contact, find_deadline, find_document_number
 from monitor.classify.normalise import normalise
+from monitor.classify.passages import BodyRule, judge
 from monitor.classify.taxonomy import read_doc_types
 from monitor.classify.taxonomy import taxonomy_path as default_taxonomy
 from monitor.classify.variants import traditional_forms
-from monitor.values import Match, Verdict
+from monitor.values import Level, Match, Verdict
 
 _ASCII_WORD = re.compile(r"[a-z0-9]")
 
@@ -110,6 +112,7 @@ class KeywordClassifier:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         self.threshold = float(data.get("threshold", 1.0))
         self.body_factor = float(data.get("body_factor", 0.5))
+        self.body_rule = BodyRule(**data.get("body", {}))
         self.glosses = {name: topic.get("gloss", name) for name, topic in data.get("topics", {}).items()}
         self._automaton = ahocorasick.Automaton()
         entries = [(e, name) for name, topic in data.get("topics", {}).items() for e in topic["terms"]]
@@ -138,6 +141,11 @@ class KeywordClassifier:
                 continue
             found.append(term)
         return found
+
+    def _terms(self, text: str) -> list[tuple[str, float, str | None]]:
+        """Each term found in `text` once: (term, weight, topic or None for a look-alike)."""
+        found = {term.term: (term.term, term.weight, term.topic) for term in self._matches(normalise(text))}
+        return list(found.values())
 
     def doc_type(self, title: str, body: str = "") -> str | None:
         return self._doc_type(normalise(title), body)
@@ -173,6 +181,14 @@ class KeywordClassifier:
         context = "\n".join(part for part in (title, body, attachments) if part)
         deadline = find_deadline(context) if doc_type == "draft_for_comment" else None
         relevant = score >= self.threshold and bool(topics)
+        level, passage = Level.NONE, None
+        if relevant and self._title_relevant(matches.values()):
+            level = Level.TITLE
+        elif relevant:  # the text alone makes it relevant: only if it treats CGT, not if it mentions it once
+            texts = (("body", body), ("attachment", attachments))
+            judgement = judge(texts, self._terms, self.threshold, self.body_rule)
+            relevant, passage = judgement.treats, judgement.passage
+            level = Level.BODY if relevant else Level.NONE
         return Verdict(
             relevant=relevant,
             score=score,
@@ -184,7 +200,13 @@ class KeywordClassifier:
             gloss=self.gloss(topics, doc_type, deadline) if topics else "",
             document_number=find_document_number(context),
             contact=find_contact(body) if doc_type == "draft_for_comment" else None,
+            level=level,
+            passage=passage,
         )
+
+    def _title_relevant(self, matches: Iterable[Match]) -> bool:
+        in_title = [m for m in matches if m.where == "title"]
+        return sum(m.weight for m in in_title) >= self.threshold and any(m.topic and m.weight > 0 for m in in_title)
 
     def gloss(self, topics: tuple[str, ...], doc_type: str | None, deadline: dt.date | None) -> str:
         """One line of English for readers who do not read Chinese."""

@@ -235,7 +235,7 @@ def print_report(report: Any, as_json: bool) -> None:
                 cell,
                 (
                     row["published"],
-                    "yes" if row["relevant"] else "",
+                    row["level"] if row["relevant"] else "",  # title, or body: found in the text
                     "new" if row["new"] else "",
                     row["title"],
                     ", ".join(row["terms"]),

@@ -53,6 +53,8 @@ def demo_sources(sites: Mapping[str, LocalSite]) -> list[Source]:
         parts = urlsplit(real.url)
         # the real sites' spacing (CDE asks for 10 s) would only make the demo wait on 127.0.0.1
         changes: dict[str, object] = {"url": sites[name].url(parts.path), "min_delay_s": 0.0}
+        # the demo records list pages, no detail pages: nothing is followed (a row may link to the real site)
+        changes |= {"titles": "specific", "follow": False}
         if real.capture:  # the demo serves CDE's API as a plain one, without a list page to capture it from
             changes["fetch"] = "auto"
         sources.append(real.model_copy(update=changes))

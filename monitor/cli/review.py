@@ -61,12 +61,14 @@ def show_log(
             "region",
             "published",
             "relevant",
+            "level",
             "score",
             "doc_type",
             "deadline",
             "title",
             "url",
             "terms",
+            "passage",
         ]
         writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()

@@ -25,9 +25,9 @@ def change_log_table(rows: list[dict[str, Any]], title: str, detailed: bool = Tr
             row["kind"],
             row["agency"],
             row["published"] or "",
-            "yes" if row["relevant"] else "",
+            row.get("level", "title") if row["relevant"] else "",  # title, or body: found in the text
             row["title"],
-            ", ".join(row["terms"]),
+            ", ".join(row["terms"]) + (f"\n“{row['passage']}”" if row.get("passage") else ""),
         ]
         if detailed:
             detected = dt.datetime.fromisoformat(row["detected_at"]).astimezone(SHANGHAI)

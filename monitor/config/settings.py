@@ -135,6 +135,9 @@ class Subscription(BaseModel):
     digest_at: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # local time of day
     digest_weekday: int | None = Field(default=None, ge=0, le=6)  # 0 = Monday; unset = daily
     relevant_only: StrictBool = True
+    # "title": only notices whose title is about CGT; "title+body" also those whose text treats CGT under a
+    # general title (a plan with a CGT chapter), alerted with the passage quoted
+    relevance: Literal["title", "title+body"] = "title+body"
     min_score: float = 0.0
     agencies: list[str] = Field(default_factory=list)
     regions: list[str] = Field(default_factory=list)

@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from monitor.config.errors import ConfigError, locate, raise_all, read_toml, validation_problems
 from monitor.extract import registry
@@ -67,6 +76,9 @@ class Source(BaseModel):
     interval_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     encoding: str | None = None  # override when a site lies about its charset
     follow: StrictBool = False
+    # "general": this list's titles seldom name their subject (a government's policy documents, answers to
+    # deputies): every new notice is followed, and one whose text treats CGT is relevant at the body level
+    titles: Literal["specific", "general"] = "specific"
     key_pattern: str | None = None  # regex whose first group is the notice's stable id
     # back-fill paging: a URL template for page N (>= 2), relative to `url` ({n} = N, {n0} = N - 1, e.g.
     # "index_{n0}.html"), or the form/query field that carries N for APIs (e.g. "pageNum")
@@ -136,6 +148,17 @@ class Source(BaseModel):
                 'give its path, e.g. "/zdyz/listpage/…", which is resolved against url'
             )
         return value
+
+    @model_validator(mode="after")
+    def _general_titles_are_followed(self) -> Source:
+        if self.titles == "general" and "follow" in self.model_fields_set and not self.follow:
+            raise ValueError('titles = "general" needs the detail pages: drop follow = false')
+        return self
+
+    @property
+    def follows(self) -> bool:
+        """Whether new notices are followed to their detail pages (and attachments)."""
+        return self.follow or self.titles == "general"
 
     @property
     def capture_page(self) -> str | None:

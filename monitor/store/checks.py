@@ -186,6 +186,8 @@ def _verdict_columns(verdict: Verdict | None) -> dict[str, Any]:
         "gloss": verdict.gloss,
         "document_number": verdict.document_number,
         "contact": verdict.contact,
+        "level": verdict.level,
+        "passage": verdict.passage,
     }
 
 
@@ -304,7 +306,7 @@ def _insert_new(session: Session, record: CheckRecord) -> dict[str, int]:
     return inserted
 
 
-_DEFAULTS: dict[str, Any] = {"relevant": False, "score": 0.0, "terms": [], "topics": []}
+_DEFAULTS: dict[str, Any] = {"relevant": False, "score": 0.0, "terms": [], "topics": [], "level": "none"}
 
 
 def record_success(session: Session, record: CheckRecord) -> CheckSummary:

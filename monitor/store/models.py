@@ -101,6 +101,8 @@ class Notice(Base):
     topics: Mapped[list[str]] = mapped_column(default=list)
     doc_type: Mapped[str | None] = mapped_column(String(32))
     deadline: Mapped[dt.date | None] = mapped_column(Date)
+    level: Mapped[str] = mapped_column(String(8), default="none")  # a values.Level: where CGT was found
+    passage: Mapped[str | None] = mapped_column(Text)  # the body level's quoted sentence
     # what following the notice read (sources with follow = true)
     is_file: Mapped[bool] = mapped_column(Boolean, default=False)  # the row links straight to a file
     body: Mapped[str | None] = mapped_column(Text)

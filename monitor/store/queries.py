@@ -50,6 +50,8 @@ def change_log(session: Session, filters: LogFilter) -> list[dict[str, Any]]:
                 "url": change.url,
                 "published": change.published.isoformat() if change.published else None,
                 "relevant": change.relevant,
+                "level": notice.level,  # where CGT was found: title, body (passage quoted) or none
+                "passage": notice.passage,
                 "score": round(change.score, 3),
                 "terms": list(notice.terms or []),
                 "doc_type": notice.doc_type,

@@ -84,3 +84,18 @@ def test_markdown_links_cannot_be_broken_out_of_by_the_url():
     message = render([notice("t", url="https://x.gov.cn/a.html) [领取补贴](https://evil.example")], "markdown")
     assert "](https://evil.example)" not in message.body
     assert "%29%20%5B" in message.body  # ") [" stays inside the one link target
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_every_format_shows_the_level_and_the_body_passage(fmt):
+    passage = "（十一）加快细胞和基因治疗产业发展。支持*企业*开展<b>CAR-T</b>研发。"  # synthetic
+    body = render([notice("某市关于促进生物医药产业发展的若干措施", level="body", passage=passage)], fmt).body
+    shown = body.replace("\\(", "(").replace("\\)", ")")  # Markdown escapes the parentheses
+    assert "Level: body (a general title; the text treats CGT)" in shown
+    assert "加快细胞和基因治疗产业发展" in body and "In the text" in body
+    if fmt == "html":
+        assert "<b>CAR-T</b>" not in body and "&lt;b&gt;CAR-T&lt;/b&gt;" in body
+    if fmt == "markdown":
+        assert r"\*企业\*" in body and "> In the text" in body
+    title = render([notice("基因治疗产品长期随访临床研究技术指导原则")], fmt).body.replace("\\", "")
+    assert "Level: title (the title is about CGT)" in title and "In the text" not in title

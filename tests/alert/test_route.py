@@ -1,9 +1,10 @@
+import dataclasses
 import datetime as dt
 
 from monitor.alert.route import matches, next_digest_time, route
 from monitor.config.settings import Subscription
 from monitor.config.sources import Source
-from monitor.values import Item, Verdict
+from monitor.values import Item, Level, Verdict
 
 SZ = Source(
     name="sz",
@@ -81,3 +82,15 @@ def test_each_subscription_and_channel_is_routed_once_whatever_the_settings_say(
     twice = Subscription(name="s", channels=["mail", "mail", "wecom"])
     routes = route([twice, sub()], SZ, ITEM, RELEVANT, NOW)
     assert [(r.subscription, r.channel) for r in routes] == [("s", "mail"), ("s", "wecom")]
+
+
+def test_a_body_level_notice_never_goes_to_a_title_only_subscription():
+    body = Verdict(relevant=True, score=3.0, terms=("细胞治疗",), topics=("cell_therapy",), level=Level.BODY)
+    title = dataclasses.replace(RELEVANT, level=Level.TITLE)
+    assert matches(sub(), SZ, ITEM, body)  # the default is title+body
+    assert matches(sub(relevance="title+body"), SZ, ITEM, body)
+    assert not matches(sub(relevance="title"), SZ, ITEM, body)
+    assert not matches(sub(relevance="title", relevant_only=False), SZ, ITEM, body)
+    assert matches(sub(relevance="title"), SZ, ITEM, title)
+    none = Verdict(relevant=False, score=0.0, level=Level.NONE)
+    assert matches(sub(relevance="title", relevant_only=False), SZ, ITEM, none)  # asked for everything else

@@ -134,3 +134,14 @@ def test_redact_stars_the_secrets_of_the_url_and_no_ordinary_word():
     redacted = redact(message, url)
     assert "0123456789abcdefABCDEF" not in redacted
     assert "notification" in redacted and "unauthorised" in redacted
+
+
+def test_relevance_is_title_or_title_and_body_and_names_its_line(tmp_path, monkeypatch):
+    for name in ("STATE", "SMTP_PASSWORD", "WECOM_KEY"):
+        monkeypatch.setenv(name, "x")
+    assert load_settings(write(tmp_path, DEPLOYMENT)).subscription[0].relevance == "title+body"
+    narrow = DEPLOYMENT.replace('agencies = ["NMPA", "CDE"]', 'relevance = "title"')
+    assert load_settings(write(tmp_path, narrow)).subscription[0].relevance == "title"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, DEPLOYMENT.replace('agencies = ["NMPA", "CDE"]', 'relevance = "body"')))
+    assert "relevance" in str(caught.value) and caught.value.line == 13

@@ -159,3 +159,23 @@ def test_a_bad_capture_names_its_line_and_field(tmp_path, change, said):
     with pytest.raises(ConfigError) as caught:
         load_sources(write(tmp_path, CAPTURED.replace(*change)))
     assert caught.value.line in (9, 10) and "field 'capture" in str(caught.value) and said in str(caught.value)
+
+
+def test_general_titles_are_followed_and_validated(tmp_path):
+    (general,) = load_sources(write(tmp_path, VALID.replace('kind = "html"', 'kind = "html"\ntitles = "general"')))
+    assert general.titles == "general" and general.follows and not general.follow
+    (specific,) = load_sources(write(tmp_path, VALID))
+    assert specific.titles == "specific" and not specific.follows
+    with pytest.raises(ConfigError) as caught:
+        load_sources(write(tmp_path, VALID.replace('kind = "html"', 'kind = "html"\ntitles = "vague"')))
+    assert "titles" in str(caught.value) and caught.value.line == 8
+    contradiction = VALID.replace('kind = "html"', 'kind = "html"\ntitles = "general"\nfollow = false')
+    with pytest.raises(ConfigError, match="drop follow = false"):
+        load_sources(write(tmp_path, contradiction))
+
+
+def test_the_catalogue_marks_the_sources_whose_titles_are_general():
+    sources = {s.name: s for s in load_sources(Path(__file__).parents[2] / "sources.toml")}
+    general = {name for name, s in sources.items() if s.titles == "general"}
+    assert {"govcn-zhengce", "govcn-zuixin", "sz-gov-tzgg", "mofcom-zcfb", "sz-rd-szfg", "bj-etown-tzgg"} <= general
+    assert "nmpa-ggtg" not in general and "cde-guidelines" not in general

@@ -171,3 +171,39 @@ def test_the_listing_moves_from_notice_positions_to_the_source_row_and_back(tmp_
     with engine.connect() as connection:
         positions = dict(connection.execute(text("SELECT key, position FROM notices WHERE listed")).all())
     assert positions == {"a": 0, "b": 1, "c": 2}
+
+
+def test_notices_judged_before_levels_get_one_from_where_their_terms_matched(tmp_path):
+    engine = open_database(f"sqlite:///{tmp_path}/db.sqlite")
+    upgrade_database(engine, "0008")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO sources (name, agency, region, url, baselined, status, consecutive_failures, item_count)"
+                " VALUES ('s', 'NMPA', 'CN', 'https://x', 1, 'ok', 0, 3)"
+            )
+        )
+        for key, relevant, matches in (
+            ("t", 1, [{"term": "干细胞", "where": "title", "weight": 2.0}]),
+            ("b", 1, [{"term": "干细胞", "where": "body", "weight": 2.0}]),
+            ("n", 0, []),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO notices (source_name, key, title, url, listed, first_seen_at, last_seen_at,"
+                    " relevant, score, terms, topics, matches) VALUES ('s', :key, 't', 'https://x/1', 1,"
+                    " '2026-09-23 00:00:00', '2026-09-23 00:00:00', :relevant, 0, '[]', '[]', :matches)"
+                ),
+                {"key": key, "relevant": relevant, "matches": json.dumps(matches)},
+            )
+    upgrade_database(engine)
+    with engine.connect() as connection:
+        levels = dict(connection.execute(text("SELECT key, level FROM notices")).all())
+        assert connection.execute(text("SELECT count(*) FROM notices WHERE passage IS NOT NULL")).scalar() == 0
+    assert levels == {"t": "title", "b": "body", "n": "none"}
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+    with engine.connect() as connection:
+        assert "level" not in {row[1] for row in connection.execute(text("PRAGMA table_info(notices)"))}
