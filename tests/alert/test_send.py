@@ -66,13 +66,15 @@ def test_a_long_title_reaches_a_real_smtp_server_with_a_capped_subject_and_the_w
 
 
 def test_a_stalled_webhook_does_not_delay_the_email_channel(site, inbox, tmp_path):
-    """The webhook answers after 20 s; the send to it is stopped at its deadline, and e-mail goes at once."""
+    """The webhook answers after 40 s; the send to it is stopped at its deadline, and e-mail goes at once.
+
+    The deadline leaves a loaded machine time to start the sender's child process (Python and apprise)."""
     with LocalSite() as receiver:
-        receiver.set("/hook", Page(b'{"ok":true}', delay_s=20, etag=False, content_type="application/json"))
+        receiver.set("/hook", Page(b'{"ok":true}', delay_s=40, etag=False, content_type="application/json"))
         settings = Settings(
             data_dir=tmp_path,
             fetch=quick_fetch(),
-            delivery=DeliverySettings(send_timeout_s=3),
+            delivery=DeliverySettings(send_timeout_s=8),
             # apprise's own read timeout raised past the stall: only our deadline can end the send
             channels={
                 "hook": Channel(urls=[hook_url(receiver) + "?rto=60"]),
@@ -88,7 +90,7 @@ def test_a_stalled_webhook_does_not_delay_the_email_channel(site, inbox, tmp_pat
         mail_at: list[float] = []
 
         def watch() -> None:
-            while not inbox.mails and time.monotonic() - started < 30:
+            while not inbox.mails and time.monotonic() - started < 45:
                 time.sleep(0.02)
             mail_at.append(time.monotonic())
 
@@ -99,30 +101,30 @@ def test_a_stalled_webhook_does_not_delay_the_email_channel(site, inbox, tmp_pat
         finished = time.monotonic()
         watcher.join()
     assert dispatch.sent == 1 and dispatch.failed == 1
-    assert finished - started < 15  # the 20 s stall was cut at the 3 s deadline
-    assert mail_at[0] < finished - 1  # the e-mail did not wait for the webhook's deadline
+    assert finished - started < 30  # the 40 s stall was cut at the 8 s deadline
+    assert mail_at[0] < finished - 3  # the e-mail did not wait for the webhook's deadline
     with database.sessions() as session:
         hook_row = session.scalars(select(Delivery).where(Delivery.channel == "hook")).one()
-        assert hook_row.status == "pending" and "no answer within 3 s" in hook_row.last_error
+        assert hook_row.status == "pending" and "no answer within 8 s" in hook_row.last_error
 
 
 def test_a_stuck_service_does_not_keep_the_alert_from_the_other_services_of_its_channel(tmp_path):
     """One channel, two webhooks: the stalled one is stopped at the deadline, the other gets the alert."""
     with LocalSite() as receiver:
-        receiver.set("/stuck", Page(b"{}", delay_s=20, etag=False, content_type="application/json"))
+        receiver.set("/stuck", Page(b"{}", delay_s=40, etag=False, content_type="application/json"))
         receiver.set("/fine", Page(b"{}", etag=False, content_type="application/json"))
         channel = Channel(urls=[hook_url(receiver, "/stuck") + "?rto=60", hook_url(receiver, "/fine")])
         started = time.monotonic()
         result = asyncio.run(
-            AppriseSender(timeout_s=2).send("hooks", channel, lambda fmt, limit: render([notice("细胞治疗")], fmt))
+            AppriseSender(timeout_s=6).send("hooks", channel, lambda fmt, limit: render([notice("细胞治疗")], fmt))
         )
         elapsed = time.monotonic() - started
         fine_posts = [r for r in receiver.hits("/fine") if r.method == "POST"]
     stuck, fine = result.targets
     assert fine.ok and len(fine_posts) == 1
-    assert not stuck.ok and stuck.stopped and "no answer within 2 s" in stuck.detail
+    assert not stuck.ok and stuck.stopped and "no answer within 6 s" in stuck.detail
     assert result.succeeded == [1]  # a retry goes to the stuck service only
-    assert elapsed < 12
+    assert elapsed < 25  # the 40 s stall was cut at the 6 s deadline
 
 
 def test_the_plain_text_part_of_an_alert_email_carries_the_link(inbox):

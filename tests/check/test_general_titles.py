@@ -45,12 +45,14 @@ ROWS = [
 
 
 def with_new_rows(page: bytes) -> bytes:
+    """The recorded gov.cn policy list with the two synthetic rows on top, in the list's own markup."""
     rows = "".join(
-        f'<li><h4><a href="../202609/{key}.htm" target="_blank">{title}</a>'
-        '<span class="date">2026-09-25</span></h4></li>'
+        f'<li><a href="./202609/{key}.htm" target="_blank">{title}</a><span>2026-09-25</span></li>'
         for key, title in ROWS
     )
-    return page.replace(b"<ul>", b"<ul>" + rows.encode(), 1)
+    list_start = page.index(b'<div class="list fl">')
+    ul = page.index(b"<ul>", list_start) + len(b"<ul>")
+    return page[:ul] + rows.encode() + page[ul:]
 
 
 def settings(tmp_path, inbox) -> Settings:
@@ -71,12 +73,12 @@ def settings(tmp_path, inbox) -> Settings:
 def test_a_general_title_whose_text_treats_cgt_is_alerted_with_its_passage(tmp_path, site, inbox):
     configured = settings(tmp_path, inbox)
     database = open_store(configured)
-    source = local_source(site, "govcn-zuixin")
+    source = local_source(site, "govcn-zhengce")
     assert source.titles == "general" and source.follows  # the catalogue says so, no follow = true needed
-    serve(site, source, site_page("govcn-zuixin.html"))
+    serve(site, source, site_page("govcn-zhengce.html"))
     in_pipeline(configured, database, lambda pipeline: pipeline.run_once([source]))  # baseline
 
-    serve(site, source, with_new_rows(site_page("govcn-zuixin.html")))
+    serve(site, source, with_new_rows(site_page("govcn-zhengce.html")))
     site.set("/zhengce/202609/content_9900001.htm", Page(detail_page([*ITEMS[:6], CHAPTER, *ITEMS[6:]])))
     site.set("/zhengce/202609/content_9900002.htm", Page(detail_page([*ITEMS * 30, PASSING])))
     _, dispatch = in_pipeline(configured, database, lambda pipeline: pipeline.run_once([source]))
