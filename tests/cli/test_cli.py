@@ -82,7 +82,7 @@ def test_check_dry_run_stores_nothing_and_log_exports(tmp_path, site, inbox):
 def test_db_upgrade_creates_the_schema(tmp_path):
     result = run_cli("--data-dir", str(tmp_path), "db", "upgrade")
     assert result.returncode == 0, result.stderr
-    assert "revision 0006" in result.stdout
+    assert "revision 0007" in result.stdout
     assert (tmp_path / "cgt-monitor.db").exists()
 
 

@@ -19,7 +19,7 @@ def test_sqlite_default_is_wal_and_migrated(tmp_path):
     engine = open_database(f"sqlite:///{tmp_path}/deep/dir/cgt.db")
     upgrade_database(engine)
     upgrade_database(engine)  # idempotent
-    assert current_revision(engine) == "0006"
+    assert current_revision(engine) == "0007"
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
 
@@ -126,4 +126,4 @@ def test_a_kill_in_the_middle_of_an_upgrade_leaves_a_database_the_next_upgrade_c
     engine.dispose()
     again = subprocess.run([sys.executable, "-m", "monitor", "db", "upgrade"], env=env, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
-    assert "revision 0006" in again.stdout
+    assert "revision 0007" in again.stdout

@@ -17,7 +17,7 @@ def test_migrations_and_constraints_on_postgres(pg_database):
 
     engine = open_database(pg_database)
     sessions, notice_id, change_id, now = seeded(engine)
-    assert current_revision(engine) == "0006"
+    assert current_revision(engine) == "0007"
     with pytest.raises(IntegrityError), sessions.begin() as session:
         session.add(
             Delivery(
