@@ -168,11 +168,11 @@ def conditions(filters: NoticeFilter, dialect: str) -> list[ColumnElement[bool]]
         where.append(~exists().where(ReviewMark.notice_id == Notice.id))
     elif filters.review:
         where.append(_latest_mark(ReviewMark.state) == filters.review)
-    if filters.origin is NoticeOrigin.NEW:
+    if filters.origin == NoticeOrigin.NEW:
         where.append(_alerted_as_new())
-    elif filters.origin is NoticeOrigin.BASELINE:
+    elif filters.origin == NoticeOrigin.BASELINE:
         where.append(and_(~_alerted_as_new(), _seen_at_baseline()))
-    elif filters.origin is NoticeOrigin.BACKFILL:
+    elif filters.origin == NoticeOrigin.BACKFILL:
         where.append(and_(~_alerted_as_new(), ~_seen_at_baseline()))
     if filters.search:
         where.append(search_clause(filters.search, dialect))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Integer, Select, and_, literal_column, or_, select, text
 from sqlalchemy.sql.expression import true
 
 from monitor.store.models import Notice
@@ -22,6 +22,12 @@ PG_DOCUMENT = (
 )
 _COLUMNS = (Notice.title, Notice.gloss, Notice.document_number, Notice.body, Notice.attachment_text)
 _TERM = re.compile(r'"([^"]+)"|(\S+)')
+
+
+def _unindexed_id() -> ColumnElement[int]:
+    # `+id`: SQLite then walks the list's date index and probes the matches (a LIMIT stops it early) instead
+    # of fetching every match by rowid and sorting them all, five to twenty times slower at 100,000 notices
+    return literal_column("+notices.id", Integer)
 
 
 def search_terms(query: str) -> list[str]:
@@ -50,7 +56,7 @@ def search_clause(query: str, dialect: str) -> ColumnElement[bool]:
             .select_from(text("notices_fts"))
             .where(text("notices_fts MATCH :fts").bindparams(fts=expression))
         )
-        clauses.append(Notice.id.in_(matching))
+        clauses.append(_unindexed_id().in_(matching))
     for term in terms:
         if len(term) < 3:
             clauses.append(or_(*(column.like(_like_pattern(term), escape="\\") for column in _COLUMNS)))
@@ -66,5 +72,5 @@ def title_contains(fragment: str, dialect: str) -> ColumnElement[bool]:
             .select_from(text("notices_fts"))
             .where(text("notices_fts MATCH :title_fts").bindparams(title_fts=expression))
         )
-        return Notice.id.in_(matching)
+        return _unindexed_id().in_(matching)
     return Notice.title.ilike(_like_pattern(fragment), escape="\\")
