@@ -4,7 +4,6 @@ its family (draft for comment → final → interpretation), the alerts sent abo
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -21,8 +20,8 @@ _DRAFT_MARKS = re.compile(r"[（(]\s*(?:征求意见稿|草案|送审稿|修订�
 
 
 def document_name(title: str) -> str | None:
-    """The quoted document name (《…》) without the draft's marks: equal for a draft and its final version."""
-    found = _BOOK_TITLE.search(unicodedata.normalize("NFKC", title))
+    """The quoted document name (《…》) without the draft's marks: shared by a draft and its final version."""
+    found = _BOOK_TITLE.search(title)  # as written: it is searched for in other titles
     if not found:
         return None
     name = _DRAFT_MARKS.sub("", found.group(1)).strip()

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.store.models import Change, SourceState
+from monitor.store.models import Change, Notice, SourceState
+from monitor.store.notices import NoticeFilter, conditions
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class LogFilter:
     since: dt.datetime | None = None
     search: str | None = None
     limit: int = 100
+    notices: NoticeFilter | None = None  # the notice list's filters, over each change's notice
 
 
 def change_log(session: Session, filters: LogFilter) -> list[dict[str, Any]]:
@@ -34,6 +36,9 @@ def change_log(session: Session, filters: LogFilter) -> list[dict[str, Any]]:
         query = query.where(Change.detected_at >= filters.since)
     if filters.search:
         query = query.where(Change.title.contains(filters.search))
+    if filters.notices is not None:
+        dialect = session.get_bind().dialect.name
+        query = query.join(Notice, Notice.id == Change.notice_id).where(*conditions(filters.notices, dialect))
     query = query.order_by(Change.detected_at.desc(), Change.id.desc()).limit(filters.limit)
     rows = []
     for change, source in session.execute(query).unique():
@@ -41,6 +46,7 @@ def change_log(session: Session, filters: LogFilter) -> list[dict[str, Any]]:
         rows.append(
             {
                 "id": change.id,
+                "notice_id": change.notice_id,
                 "detected_at": change.detected_at.isoformat(timespec="seconds"),
                 "kind": change.kind,
                 "source": change.source_name,
