@@ -76,6 +76,7 @@ def upgrade() -> None:
     # the notice list: newest first, and whether a notice was ever alerted as new
     op.create_index("ix_notices_published", "notices", ["published", "id"])
     op.create_index("ix_changes_notice", "changes", ["notice_id", "kind"])
+    op.create_index("ix_runs_finished", "runs", ["finished_at"])  # the poll log, newest first
     if op.get_bind().dialect.name == "sqlite":
         _sqlite_search()
     else:
@@ -89,6 +90,7 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS notices_fts")
     else:
         op.execute("DROP INDEX IF EXISTS ix_notices_search_trgm")
+    op.drop_index("ix_runs_finished", table_name="runs")
     op.drop_index("ix_changes_notice", table_name="changes")
     op.drop_index("ix_notices_published", table_name="notices")
     op.drop_index("ix_review_marks_notice", table_name="review_marks")

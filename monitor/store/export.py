@@ -63,12 +63,13 @@ def to_xlsx(rows: Iterable[Mapping[str, Any]], fields: Sequence[str], sheet: str
     ws.append(list(fields))
     for header in ws[1]:
         header.font = Font(bold=True)
-    for row in rows:
+    links = [(column, name) for column, name in enumerate(fields, start=1) if name in LINK_FIELDS]
+    for number, row in enumerate(rows, start=2):  # counted here: ws.max_row walks every cell each time
         ws.append([spreadsheet_safe(cell_text(row.get(name))) for name in fields])
-        for column, name in enumerate(fields, start=1):
+        for column, name in links:
             value = row.get(name)
-            if name in LINK_FIELDS and isinstance(value, str) and value.startswith(("http://", "https://")):
-                link = ws.cell(row=ws.max_row, column=column)
+            if isinstance(value, str) and value.startswith(("http://", "https://")):
+                link = ws.cell(row=number, column=column)
                 link.hyperlink = value
                 link.style = "Hyperlink"
     ws.freeze_panes = "A2"

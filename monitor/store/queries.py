@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.store.models import Change, Notice, SourceState
+from monitor.store.models import Change, Notice, Run, SourceState
 from monitor.store.notices import NoticeFilter, conditions
 
 
@@ -68,3 +68,11 @@ def change_log(session: Session, filters: LogFilter) -> list[dict[str, Any]]:
 
 def source_health(session: Session) -> dict[str, SourceState]:
     return {state.name: state for state in session.scalars(select(SourceState))}
+
+
+def recent_runs(session: Session, source: str | None = None, limit: int = 200) -> list[Run]:
+    """The poll log: every check, newest first (of one source, or of all)."""
+    query = select(Run).order_by(Run.finished_at.desc(), Run.id.desc()).limit(limit)
+    if source:
+        query = query.where(Run.source_name == source)
+    return list(session.scalars(query))
