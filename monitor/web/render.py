@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import Response
@@ -45,8 +46,9 @@ def highlight(text: str | None, terms: list[str] | tuple[str, ...] | None) -> Ma
 
 
 def make_templates(timezone: str) -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
-    env = templates.env
+    # autoescape on for every template: titles and texts come from other people's sites
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
+    templates = Jinja2Templates(env=env)
     env.filters["when"] = lambda moment: local_time(moment, timezone)
     env.filters["highlight"] = highlight
     env.filters["doc_type"] = doc_type_label
