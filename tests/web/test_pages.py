@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 
 from monitor.store.db import write_transaction
-from monitor.store.models import Run
-from monitor.store.models import utcnow
+from monitor.store.models import Run, utcnow
 from tests.web.conftest import TODAY, csrf_of, sign_in
 
 
