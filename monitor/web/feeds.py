@@ -6,6 +6,7 @@ import datetime as dt
 
 from feedgen.feed import FeedGenerator
 from icalendar import Alarm, Calendar, Event
+from markupsafe import escape
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -38,8 +39,9 @@ def _atom(request: Request, title: str, rows: list[NoticeRow]) -> Response:
         entry = feed.add_entry()
         entry.id(desk_url(request, f"/notices/{row.id}"))
         entry.title(row.title)
+        # one link per entry: feedgen 1.0 drops the rel of every entry link, so a second one would become
+        # a second "alternate"; the desk's page is linked from the content instead
         entry.link(href=row.url, rel="alternate")
-        entry.link(href=desk_url(request, f"/notices/{row.id}"), rel="related", title="on the review desk")
         entry.updated(row.first_seen_at)
         if row.published:
             entry.published(dt.datetime.combine(row.published, dt.time(), dt.UTC))
@@ -49,7 +51,14 @@ def _atom(request: Request, title: str, rows: list[NoticeRow]) -> Response:
             facts.append(f"comments by {row.deadline.isoformat()}")
         if row.terms:
             facts.append("matched: " + ", ".join(row.terms))
-        entry.summary(" · ".join(fact for fact in facts if fact))
+        summary = " · ".join(fact for fact in facts if fact)
+        entry.summary(summary)
+        desk_link = desk_url(request, f"/notices/{row.id}")
+        entry.content(
+            f'<p>{escape(summary)}</p><p><a href="{escape(desk_link)}">On the review desk</a> · '
+            f'<a href="{escape(row.url)}">{escape(row.agency)}</a></p>',
+            type="html",
+        )
         for topic in row.topics:
             entry.category(term=topic)
     body = feed.atom_str(pretty=True)
