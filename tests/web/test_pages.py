@@ -11,7 +11,7 @@ from tests.web.conftest import TODAY, csrf_of, sign_in
 
 
 def count(html: str) -> int:
-    found = re.search(r'id="count">([\d,]+) notices', html)
+    found = re.search(r'id="count">([\d,]+) notices?', html)
     assert found, html[:500]
     return int(found.group(1).replace(",", ""))
 
