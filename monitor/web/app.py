@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -30,6 +31,9 @@ _HEADERS = [
 
 
 class SecurityHeaders:
+    """Security headers on every answer, and the time the desk took to answer (Server-Timing, read by
+    `bench/review.py` and a browser's developer tools)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -37,10 +41,12 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *_HEADERS]
+                took = f"app;dur={(time.perf_counter() - started) * 1000:.1f}".encode()
+                message["headers"] = [*message.get("headers", []), *_HEADERS, (b"server-timing", took)]
             await send(message)
 
         await self.app(scope, receive, with_headers)
