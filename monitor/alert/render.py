@@ -59,6 +59,7 @@ class AlertNotice:
     gloss: str = ""  # a line of English for readers who do not read Chinese
     document_number: str | None = None
     also: tuple[tuple[str, str], ...] = ()  # (agency, url) of the same document on other sources
+    desk_url: str | None = None  # the notice on the review desk ([web] public_url), where it is marked
 
     @property
     def doc_type_label(self) -> str:

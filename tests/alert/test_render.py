@@ -84,3 +84,19 @@ def test_markdown_links_cannot_be_broken_out_of_by_the_url():
     message = render([notice("t", url="https://x.gov.cn/a.html) [领取补贴](https://evil.example")], "markdown")
     assert "](https://evil.example)" not in message.body
     assert "%29%20%5B" in message.body  # ") [" stays inside the one link target
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_with_a_public_desk_every_alert_links_to_the_notice_on_it(fmt):
+    desk = "https://cgt-desk.example.com/notices/42#review"
+    message = render([notice("细胞治疗产品指导原则", desk_url=desk)], fmt)
+    assert desk in message.body
+    assert "cgt-desk.example.com" not in render([notice("细胞治疗产品指导原则")], fmt).body
+
+
+def test_the_html_mail_is_a_complete_document_that_holds_in_outlook_and_dark_mode():
+    body = render([notice("细胞治疗产品指导原则", desk_url="https://d.example/notices/1#review")], "html").body
+    assert body.startswith("<!DOCTYPE html>") and '<html lang="zh-Hans">' in body and '<meta charset="utf-8">' in body
+    assert 'role="presentation"' in body  # table layout for Outlook
+    assert "prefers-color-scheme: dark" in body and 'name="color-scheme"' in body
+    assert body.index("细胞治疗产品指导原则") < body.index("Gene therapy and gene editing") < body.index("Comments due")

@@ -182,3 +182,35 @@ def test_text_from_sites_is_escaped_everywhere(local, desk):
     notice_id = first_notice_id(listing)
     page = local.get(f"/notices/{notice_id}").text
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(2)&gt;" in page
+
+
+def test_config_show_masks_the_desks_secrets(tmp_path, hashes):
+    from typer.testing import CliRunner
+
+    from monitor.cli import app
+
+    config = tmp_path / "cgt-monitor.toml"
+    config.write_text(
+        f'[web]\nsecret_key = "s3cret-signing-key-0123456789"\n[web.users.li]\npassword_hash = "{hashes["li"]}"\n'
+        'role = "reviewer"\n',
+        encoding="utf-8",
+    )
+    shown = CliRunner().invoke(app, ["--config", str(config), "config", "show"]).output
+    assert "s3cret" not in shown and hashes["li"] not in shown and '"role": "reviewer"' in shown
+
+
+def test_users_hash_prints_an_argon2_hash_that_signs_in(outsider, desk_settings):
+    from typer.testing import CliRunner
+
+    from monitor.cli import app
+    from monitor.web.auth import verify
+
+    result = CliRunner().invoke(app, ["users", "hash"], input="long-enough-pw\nlong-enough-pw\n")
+    digest = result.output.strip().splitlines()[-1]
+    assert digest.startswith("$argon2id$")
+    web = desk_settings.web.model_copy(update={"users": {"wu": {"password_hash": digest, "role": "viewer"}}})
+    web = type(web).model_validate(web.model_dump())
+    assert verify(web, "wu", "long-enough-pw") and not verify(web, "wu", "wrong-password")
+    assert not verify(web, "nobody", "long-enough-pw")
+    short = CliRunner().invoke(app, ["users", "hash"], input="short\nshort\n")
+    assert short.exit_code == 2
