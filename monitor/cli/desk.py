@@ -160,3 +160,62 @@ def review_notice(
         raise typer.Exit(2) from None
     said = marked.state.value.replace("_", " ") + (f" to {marked.assignee}" if marked.assignee else "")
     say(f"notice #{notice_id} marked {said} by {marked.user}")
+
+
+subscriptions_app = typer.Typer(
+    rich_markup_mode=None, help="Subscriptions: try them on the archive.", no_args_is_help=True
+)
+app.add_typer(subscriptions_app, name="subscriptions")
+
+
+@subscriptions_app.command("test")
+def test_subscription(
+    ctx: typer.Context,
+    name: str,
+    days: Annotated[int, typer.Option(min=1, help="Over the last N days of the archive (N ≥ 1).")] = 180,
+    as_json: Annotated[bool, typer.Option("--json", help="Weeks and notices as JSON.")] = False,
+) -> None:
+    """What a subscription would have sent over the stored archive: counts per week, and the notices."""
+    import datetime as dt
+    import json
+    from zoneinfo import ZoneInfo
+
+    from monitor.app import open_store
+    from monitor.store.backtest import backtest
+
+    obj: Context = ctx.obj
+    settings = obj.settings()
+    sub = next((s for s in settings.subscription if s.name == name and not s.ops), None)
+    if sub is None:
+        known = ", ".join(s.name for s in settings.subscription if not s.ops) or "none"
+        complain("error", f"no subscription named '{name}' (known: {known})")
+        raise typer.Exit(2)
+    today = dt.datetime.now(ZoneInfo(settings.schedule.timezone)).date()
+    with open_store(settings).sessions() as session:
+        result = backtest(session, sub, today, days)
+    if as_json:
+        weeks = [{"week_of": monday.isoformat(), "notices": count} for monday, count in result.weeks]
+        print(
+            json.dumps(
+                {
+                    "subscription": name,
+                    "since": result.since.isoformat(),
+                    "total": result.total,
+                    "weeks": weeks,
+                    "notices": [row.as_dict() for row in result.notices],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    from monitor.cli.tables import notice_block, print_lines
+
+    say(f"{name}: {result.total} notices since {result.since} ({days} days), by week:")
+    peak = max((count for _, count in result.weeks), default=0) or 1
+    for monday, count in result.weeks:
+        say(f"  {monday}  {count:4d}  {'█' * round(40 * count / peak)}")
+    console.print()
+    for row in result.notices:
+        print_lines(console, notice_block(row, settings.schedule.timezone))
+        console.print()

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.app import Database, open_store
 from monitor.config.settings import Settings
-from monitor.web import api, auth, deadlines, exports, feeds, login, notices, sources
+from monitor.web import api, auth, deadlines, exports, feeds, login, notices, sources, subscriptions
 from monitor.web.render import HERE, make_templates, page
 
 _MACHINE_PREFIXES = ("/api/", "/feeds/", "/calendar/", "/export/")
@@ -77,6 +77,8 @@ def routes() -> list[Any]:
         Route("/notices/{notice_id:int}/review", notices.review_notice, methods=["POST"], name="review"),
         Route("/sources", sources.sources_page, name="sources"),
         Route("/deadlines", deadlines.deadlines_page, name="deadlines"),
+        Route("/subscriptions", subscriptions.subscriptions_page, name="subscriptions"),
+        Route("/subscriptions/{name}/backtest", subscriptions.backtest_page, name="backtest"),
         Route("/login", login.login_page, name="login_page"),
         Route("/login", login.login, methods=["POST"], name="login"),
         Route("/logout", login.logout, methods=["POST"], name="logout"),

@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from monitor.classify.taxonomy import doc_type_label
-from monitor.config.settings import Subscription
-from monitor.store.notices import NoticeFilter, NoticeRow, all_notices, open_deadlines
+from monitor.store.backtest import subscription_notices
+from monitor.store.notices import NoticeRow, all_notices, open_deadlines
 from monitor.web import auth
 from monitor.web.deadlines import today_in
 from monitor.web.params import notice_filter
@@ -75,28 +75,6 @@ def notices_feed(request: Request) -> Response:
     return _atom(request, "CGT notices" + (f" ({', '.join(named)})" if named else ""), rows)
 
 
-def subscription_filter(sub: Subscription) -> NoticeFilter:
-    return NoticeFilter(
-        relevance="relevant" if sub.relevant_only else None,
-        agencies=tuple(sub.agencies),
-        regions=tuple(sub.regions),
-        sources=tuple(sub.sources),
-        doc_types=tuple(sub.doc_types),
-        topics=tuple(sub.topics),
-    )
-
-
-def wanted_by(sub: Subscription, row: NoticeRow) -> bool:
-    """What the filter cannot say in SQL: the score floor and the terms."""
-    if row.score < sub.min_score:
-        return False
-    if sub.terms:
-        wanted = {term.casefold() for term in sub.terms}
-        found = {term.casefold() for term in row.terms}
-        return bool(wanted & found) or any(term in row.title.casefold() for term in wanted)
-    return True
-
-
 def subscription_feed(request: Request) -> Response:
     auth.require_read(request)
     name = request.path_params["name"]
@@ -104,9 +82,7 @@ def subscription_feed(request: Request) -> Response:
     if sub is None:
         raise HTTPException(404, f"no subscription named '{name}'")
     with request.app.state.database.sessions() as session:
-        rows = [
-            row for row in all_notices(session, subscription_filter(sub), limit=FEED_SIZE * 5) if wanted_by(sub, row)
-        ]
+        rows = subscription_notices(session, sub, limit=FEED_SIZE * 5)
     return _atom(request, f"CGT notices for {name}", rows[:FEED_SIZE])
 
 

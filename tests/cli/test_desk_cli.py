@@ -114,3 +114,21 @@ def test_log_takes_the_same_filters(env):
     assert raw.startswith("\ufeff") and "yes" in raw and "True" not in raw
     text = cli(env, "log", "--limit", "3").output
     assert "Europe/Berlin" in text and text.count("notice #") == 3
+
+
+def test_subscriptions_test_backtests_over_the_archive(env, tmp_path):
+    config = tmp_path / "cgt-monitor.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + '[channels.mail]\nurl = "mailto://x@example.org"\n'
+        + '[[subscription]]\nname = "drafts"\nchannels = ["mail"]\ndoc_types = ["draft_for_comment"]\n',
+        encoding="utf-8",
+    )
+    result = json.loads(cli(env, "subscriptions", "test", "drafts", "--days", "2", "--json").stdout)
+    # 20 notices a day, one in five a draft for comment: 4 a day
+    assert result["total"] == 8 and sum(week["notices"] for week in result["weeks"]) == 8
+    assert {row["doc_type"] for row in result["notices"]} == {"draft_for_comment"}
+    text = cli(env, "subscriptions", "test", "drafts").output
+    assert "drafts: 10 notices since" in text and "█" in text
+    assert cli(env, "subscriptions", "test", "nobody").exit_code == 2
+    assert cli(env, "subscriptions", "test", "drafts", "--days", "0").exit_code == 2

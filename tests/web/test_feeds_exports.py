@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import feedparser
 import icalendar
@@ -105,3 +106,15 @@ def test_the_json_api_lists_pages_notices_sources_and_deadlines(local):
     assert [d["days_left"] for d in deadlines] == sorted(d["days_left"] for d in deadlines)
     # read-only: the API takes no writes
     assert local.post("/api/notices", json={}).status_code == 405
+
+
+def test_a_subscription_backtest_counts_per_week_what_it_would_have_sent(local):
+    listing = local.get("/subscriptions").text
+    assert 'action="/subscriptions/gene/backtest"' in listing and "topics: gene_therapy" in listing
+    page = local.get("/subscriptions/gene/backtest?days=3").text
+    # 20 notices a day in the seed, one in five of them on gene therapy: 4 a day over three days
+    assert "12 notices since" in page
+    weekly = [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', page)]
+    assert sum(weekly) == 12
+    assert local.get("/subscriptions/gene/backtest?days=0").status_code == 400
+    assert local.get("/subscriptions/nobody/backtest").status_code == 404
