@@ -75,7 +75,9 @@ def test_check_dry_run_stores_nothing_and_log_exports(tmp_path, site, inbox):
     relevant_only = json.loads(run_cli("log", "--json", "--relevant", env=env).stdout)
     assert len(relevant_only) == 1 and "基因治疗" in relevant_only[0]["terms"]
 
-    table = list(csv.DictReader(io.StringIO(run_cli("log", "--csv", env=env).stdout)))
+    exported = run_cli("log", "--csv", env=env).stdout
+    assert exported.startswith("\ufeff")  # a BOM: Excel reads the Chinese as UTF-8
+    table = list(csv.DictReader(io.StringIO(exported.removeprefix("\ufeff"))))
     assert len(table) == 2 and {"detected_at", "title", "url", "relevant"} <= set(table[0])
 
 
