@@ -6,11 +6,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.store.models import Change, Notice, Run, SourceState
 from monitor.store.notices import NoticeFilter, conditions
+from monitor.values import CheckOutcome
 
 
 @dataclass(frozen=True)
@@ -76,3 +77,16 @@ def recent_runs(session: Session, source: str | None = None, limit: int = 200) -
     if source:
         query = query.where(Run.source_name == source)
     return list(session.scalars(query))
+
+
+def last_failures(session: Session) -> dict[str, Run]:
+    """Each source's latest failed check (blocked, error, rot), whatever its health is now."""
+    failed = [outcome.value for outcome in CheckOutcome if outcome.failed]
+    latest = (
+        select(Run.source_name, func.max(Run.id).label("id"))
+        .where(Run.outcome.in_(failed))
+        .group_by(Run.source_name)
+        .subquery()
+    )
+    runs = session.scalars(select(Run).join(latest, Run.id == latest.c.id))
+    return {run.source_name: run for run in runs}

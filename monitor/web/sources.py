@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from monitor.store.queries import recent_runs, source_health
+from monitor.store.queries import last_failures, recent_runs, source_health
 from monitor.web import auth
 from monitor.web.render import page
 
@@ -16,4 +16,5 @@ def sources_page(request: Request) -> Response:
     with request.app.state.database.sessions() as session:
         health = sorted(source_health(session).values(), key=lambda state: (state.status == "ok", state.name))
         runs = recent_runs(session, name, limit=200)
-    return page(request, "sources.html.j2", health=health, runs=runs, selected=name)
+        failures = last_failures(session)
+    return page(request, "sources.html.j2", health=health, runs=runs, selected=name, failures=failures)

@@ -146,6 +146,9 @@ def test_sources_page_shows_health_and_the_poll_log(local, desk):
     page = local.get("/sources").text
     assert "nmpa-ggtg" in page and "gdmpa-tzgg" in page and "HTTP 412 challenge" in page
     assert "Failures in a row" in page and "Poll log" in page
+    health_row = page.split("<tr class=\"health-ok\">")
+    nmpa = next(row for row in health_row if row.lstrip().startswith("<td><a href=\"/sources?source=nmpa-ggtg"))
+    assert '<span class="health blocked">blocked</span>' in nmpa.split("</tr>")[0]  # its last error, though healthy now
     one = local.get("/sources?source=cde-zdyz").text.split('id="polls"')[1]
     assert "cde-zdyz" in one and "nmpa-ggtg" not in one
 
