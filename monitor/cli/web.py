@@ -42,3 +42,14 @@ def hash_password(
         complain("error", "a password needs at least 8 characters")
         raise typer.Exit(2)
     print(argon2_hash(password))
+
+
+@users_app.command("token")
+def read_token() -> None:
+    """A new read token for feeds, the calendar, exports and the API (?token=…), and the line that goes in
+    the user's [web.users.NAME] table. The token is shown once; only its hash is kept."""
+    from monitor.web.auth import new_token, token_hash
+
+    token = new_token()
+    say(f"token (give it to the user; it is not shown again): {token}")
+    say(f'for the deployment file: token_hash = "{token_hash(token)}"')

@@ -155,6 +155,8 @@ class WebUser(BaseModel):
 
     password_hash: str = Field(pattern=r"^\$argon2(id|i|d)\$")
     role: Literal["viewer", "reviewer", "admin"] = "viewer"
+    # reads feeds, the calendar, exports and the API with ?token=… (a calendar app cannot sign in); never writes
+    token_hash: str | None = Field(default=None, pattern=r"^sha256:[0-9a-f]{64}$")
 
 
 class WebSettings(BaseModel):

@@ -3,6 +3,7 @@ session cookies, CSRF tokens on every form, and the networks that may read witho
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 import os
@@ -46,12 +47,38 @@ class Visitor:
         return self.role in ("reviewer", "admin")
 
 
+def token_hash(token: str) -> str:
+    """A read token as kept in the deployment file: a random token needs no slow hash, only a one-way one."""
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _token_reader(web: WebSettings, request: Request) -> str | None:
+    """The user whose read token the request carries (feeds, calendar, exports, API only)."""
+    token = request.query_params.get("token")
+    if not token or not request.url.path.startswith(TOKEN_PATHS):
+        return None
+    given = token_hash(token)
+    for name, user in web.users.items():
+        if user.token_hash and hmac.compare_digest(user.token_hash, given):
+            return name
+    return None
+
+
+TOKEN_PATHS = ("/feeds/", "/calendar/", "/export/", "/api/")
+
+
 def visitor(request: Request) -> Visitor:
     web: WebSettings = request.app.state.settings.web
     name = request.session.get("user")
     user = web.users.get(name) if isinstance(name, str) else None
     if user is not None:
         return Visitor(name, user.role, True)
+    if _token_reader(web, request) is not None:
+        return Visitor(None, None, True)  # reads; a token never signs anyone in
     return Visitor(None, None, _on_read_network(web, request))
 
 

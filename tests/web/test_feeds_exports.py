@@ -118,3 +118,23 @@ def test_a_subscription_backtest_counts_per_week_what_it_would_have_sent(local):
     assert sum(weekly) == 12
     assert local.get("/subscriptions/gene/backtest?days=0").status_code == 400
     assert local.get("/subscriptions/nobody/backtest").status_code == 404
+
+
+def test_a_read_token_opens_feeds_and_the_calendar_but_nothing_else(desk, desk_settings):
+    from starlette.testclient import TestClient
+
+    from monitor.web.auth import token_hash
+
+    users = dict(desk_settings.web.users)
+    users["outlook"] = users["zhao"].model_copy(update={"token_hash": token_hash("tok-123")})
+    desk.state.settings = desk_settings.model_copy(
+        update={"web": desk_settings.web.model_copy(update={"users": users})}
+    )
+    outside = TestClient(desk, base_url="http://desk.test", client=("203.0.113.9", 50000))
+    assert outside.get("/calendar/deadlines.ics").status_code == 401
+    assert outside.get("/calendar/deadlines.ics?token=wrong").status_code == 401
+    calendar = outside.get("/calendar/deadlines.ics?token=tok-123")
+    assert calendar.status_code == 200 and icalendar.Calendar.from_ical(calendar.content).walk("VEVENT")
+    assert not feedparser.parse(outside.get("/feeds/notices.atom?token=tok-123").content).bozo
+    assert outside.get("/?token=tok-123", follow_redirects=False).status_code == 303  # not the pages
+    assert outside.get("/", follow_redirects=False).status_code == 303  # and no session came of it

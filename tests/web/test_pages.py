@@ -146,8 +146,8 @@ def test_sources_page_shows_health_and_the_poll_log(local, desk):
     page = local.get("/sources").text
     assert "nmpa-ggtg" in page and "gdmpa-tzgg" in page and "HTTP 412 challenge" in page
     assert "Failures in a row" in page and "Poll log" in page
-    health_row = page.split("<tr class=\"health-ok\">")
-    nmpa = next(row for row in health_row if row.lstrip().startswith("<td><a href=\"/sources?source=nmpa-ggtg"))
+    health_row = page.split('<tr class="health-ok">')
+    nmpa = next(row for row in health_row if row.lstrip().startswith('<td><a href="/sources?source=nmpa-ggtg'))
     assert '<span class="health blocked">blocked</span>' in nmpa.split("</tr>")[0]  # its last error, though healthy now
     one = local.get("/sources?source=cde-zdyz").text.split('id="polls"')[1]
     assert "cde-zdyz" in one and "nmpa-ggtg" not in one
@@ -217,3 +217,14 @@ def test_users_hash_prints_an_argon2_hash_that_signs_in(outsider, desk_settings)
     assert not verify(web, "nobody", "long-enough-pw")
     short = CliRunner().invoke(app, ["users", "hash"], input="short\nshort\n")
     assert short.exit_code == 2
+
+
+def test_users_token_prints_a_token_and_the_hash_the_file_keeps():
+    from typer.testing import CliRunner
+
+    from monitor.cli import app
+    from monitor.web.auth import token_hash
+
+    lines = CliRunner().invoke(app, ["users", "token"]).output.splitlines()
+    token = lines[0].rsplit(" ", 1)[1]
+    assert len(token) >= 40 and f'token_hash = "{token_hash(token)}"' in lines[1]
