@@ -237,3 +237,29 @@ def test_the_search_index_covers_notices_stored_before_the_upgrade(tmp_path):
     sessions = session_factory(engine)
     assert titles(sessions, search="间充质干细胞") == ["间充质干细胞通告"]
     engine.dispose()
+
+
+def test_origins_as_the_real_pipeline_records_them(site, inbox, settings_for):
+    """Baseline, back-filled and new, from real checks of a local copy of a source."""
+    from monitor.app import open_store
+    from monitor.testing.localsite import Page
+    from tests.check.test_backfill_and_follow import older_page
+    from tests.helpers import in_pipeline, local_source, next_day, serve, site_page
+
+    settings = settings_for(inbox.apprise_url())
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg")
+    serve(site, source, site_page("nmpa-ggtg.html"))
+    in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))  # the baseline
+    site.set("/xxgk/ggtg/index_1.html", Page(older_page(1)))
+    in_pipeline(settings, database, lambda pipeline: pipeline.backfill(source, 2))
+    serve(site, source, next_day(site_page("nmpa-ggtg.html")))
+    in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))  # two new notices
+    with database.sessions() as session:
+        rows = list_notices(session, NoticeFilter(), per_page=500).rows
+    origins = [row.origin for row in rows]
+    assert origins.count(NoticeOrigin.BASELINE) == 20
+    assert origins.count(NoticeOrigin.NEW) == 2
+    assert origins.count(NoticeOrigin.BACKFILL) == 20
+    assert len(ids(database.sessions, origin=NoticeOrigin.BACKFILL)) == 20
+    database.engine.dispose()

@@ -228,3 +228,23 @@ def test_users_token_prints_a_token_and_the_hash_the_file_keeps():
     lines = CliRunner().invoke(app, ["users", "token"]).output.splitlines()
     token = lines[0].rsplit(" ", 1)[1]
     assert len(token) >= 40 and f'token_hash = "{token_hash(token)}"' in lines[1]
+
+
+def test_the_web_section_is_validated_with_file_line_and_field(tmp_path):
+    import pytest
+
+    from monitor.config.errors import ConfigError
+    from monitor.config.settings import load_settings
+
+    config = tmp_path / "cgt-monitor.toml"
+    config.write_text(
+        '[web]\nport = 0\nread_networks = ["lan"]\n[web.users.li]\npassword_hash = "plain-text"\nrole = "boss"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config)
+    problems = [str(problem) for problem in raised.value.problems]
+    assert any(":2:" in p and "port" in p for p in problems)
+    assert any(":3:" in p and "'lan' is not a network" in p for p in problems)
+    assert any(":5:" in p and "password_hash" in p for p in problems)
+    assert any(":6:" in p and "role" in p for p in problems)
