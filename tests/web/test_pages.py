@@ -248,3 +248,48 @@ def test_the_web_section_is_validated_with_file_line_and_field(tmp_path):
     assert any(":3:" in p and "'lan' is not a network" in p for p in problems)
     assert any(":5:" in p and "password_hash" in p for p in problems)
     assert any(":6:" in p and "role" in p for p in problems)
+
+
+def test_a_notice_page_shows_attachments_sightings_family_and_alerts(local, desk):
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from monitor.store.models import Change, Delivery, Notice
+
+    now = dt.datetime.now(dt.UTC)
+    with write_transaction(desk.state.database.sessions) as session:
+        final = session.scalars(select(Notice).where(Notice.key == "cde-zdyz-6")).one()
+        final.title = "关于发布《嵌合抗原受体T细胞产品指导原则》的通告"
+        final.attachments = [{"url": "https://x/a.pdf", "name": "附件1.pdf", "kind": "pdf", "pages": 12, "chars": 3456}]
+        final.attachment_text = "嵌合抗原受体T细胞（CAR-T）产品的药学研究"
+        draft = session.scalars(select(Notice).where(Notice.key == "nmpa-ggtg-0")).one()
+        draft.title = "关于公开征求《嵌合抗原受体T细胞产品指导原则（征求意见稿）》意见的通知"
+        repost = session.scalars(select(Notice).where(Notice.key == "gdmpa-tzgg-16")).one()
+        repost.canonical_id = final.id
+        session.flush()
+        change = Change(notice_id=final.id, source_name="cde-zdyz", kind="new", detected_at=now, title="t", url="u")
+        session.add(change)
+        session.flush()
+        session.add(
+            Delivery(
+                change_id=change.id,
+                notice_id=final.id,
+                subscription="gene",
+                channel="mail",
+                status="sent",
+                created_at=now,
+                next_attempt_at=now,
+                sent_at=now,
+                attempts=1,
+            )
+        )
+        final_id, draft_id, repost_id = final.id, draft.id, repost.id
+    page = local.get(f"/notices/{final_id}").text
+    assert "附件1.pdf" in page and "12 pages" in page and "3,456 characters read" in page
+    assert "CAR-T" in page
+    family = page.split('<ol class="family">')[1].split("</ol>")[0]
+    assert family.index(f'href="/notices/{draft_id}"') < family.index("(this notice)")
+    assert f'href="/notices/{repost_id}"' in page.split("Also seen on")[1]
+    alerts = page.split("<h2>Alerts</h2>")[1]
+    assert "gene" in alerts and "sent" in alerts and "Asia/Shanghai" in page
