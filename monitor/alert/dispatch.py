@@ -231,7 +231,7 @@ class Dispatcher:
             gloss=notice.gloss or "",
             document_number=notice.document_number,
             also=tuple((origins.get(name, (name, ""))[0], url) for name, url in also.get(notice.id, [])),
-            desk_url=self._desk_url(f"/notices/{notice.id}#review"),
+            desk_url=self._desk_url(f"/notices/{notice.id}?state=done#review"),
         )
 
     def _desk_url(self, path: str) -> str | None:

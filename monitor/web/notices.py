@@ -60,6 +60,8 @@ def notice_page(request: Request) -> Response:
         terms=sorted(set(terms) | set(detail.notice.terms or [])),
         states=[state.value for state in ReviewState],
         reviewed=request.query_params.get("marked") == "1",
+        # an alert's "mark reviewed" link arrives with ?state=done: one click on Save then marks it
+        preselect=request.query_params.get("state"),
     )
 
 
