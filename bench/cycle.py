@@ -1,12 +1,14 @@
-"""One check cycle over N generated sources served on 127.0.0.1: wall time, CPU per check, peak memory.
+"""Check cycles over N generated sources served on 127.0.0.1: wall time, CPU per check, peak memory.
 
-    python bench/cycle.py [--sources 300] [--rows 20]
+    python bench/cycle.py [--sources 300[,1000,10000]] [--rows 20]
 
 The pages imitate the NMPA list markup (20 rows, relative links, "(YYYY-MM-DD)" dates) and are served by a
 separate process, so the figures are the monitor's own. All sources share one host here, so the per-host
 politeness limits are widened for the run (concurrency 8, no spacing); the figures measure our work, not
 the delays we would impose on a real site. The second cycle adds two rows per page: diff, classify and
-outbox writes included. The last line is machine-readable.
+outbox writes included; the third serves the same pages again, without validators (no 304), so the
+listing itself is compared. Each size runs in a fresh store; the per-check CPU of the sizes side by side
+shows whether a check costs the same with more sources. One machine-readable line per size, last.
 """
 
 from __future__ import annotations
@@ -36,14 +38,15 @@ TITLES = [
 
 def page(index: int, rows: int, day: int) -> bytes:
     items = []
-    for row in range(rows + (2 if day == 2 else 0)):
+    grown = day >= 2  # day 2 brings two rows; day 3 is day 2 again
+    for row in range(rows + (2 if grown else 0)):
         ident = f"2026{index:04d}{row:09d}"[:17]
         title = TITLES[(index + row) % len(TITLES)] + f"（第{row}号）"
         items.append(
             f'<li><a href="../../xxgk/ggtg/{index}/{ident}.html" title="{title}">{title}</a>'
             f"<span>(2026-09-{(row % 28) + 1:02d})</span></li>"
         )
-    if day == 2:
+    if grown:
         items = items[-2:] + items[:-2]
     return f'<html><body><div class="list"><ul>{"".join(items)}</ul></div></body></html>'.encode()
 
@@ -55,20 +58,19 @@ def serve(port_queue: multiprocessing.Queue, day_queue: multiprocessing.Queue, s
     port_queue.put(site.base_url)
     while (day := day_queue.get()) is not None:
         for index in range(sources):
-            site.set(f"/s{index}/index.html", Page(page(index, rows, day)))
+            site.set(f"/s{index}/index.html", Page(page(index, rows, day), etag=False))
+        site.requests.clear()
         port_queue.put("ready")
     site.stop()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sources", type=int, default=300)
-    parser.add_argument("--rows", type=int, default=20)
-    args = parser.parse_args()
+CYCLES = {1: "baseline", 2: "two new rows per source", 3: "unchanged, no 304"}
 
+
+def measure(size: int, rows: int) -> str:
     ports: multiprocessing.Queue = multiprocessing.Queue()
     days: multiprocessing.Queue = multiprocessing.Queue()
-    server = multiprocessing.Process(target=serve, args=(ports, days, args.sources, args.rows), daemon=True)
+    server = multiprocessing.Process(target=serve, args=(ports, days, size, rows), daemon=True)
     server.start()
     base = ports.get(timeout=30)
     sources = [
@@ -78,11 +80,14 @@ def main() -> None:
             region="CN",
             url=f"{base}/s{i}/index.html",
             kind="html",
+            evidence="unverified",
+            evidence_note="a benchmark source on 127.0.0.1",
             key_pattern=r"/(\d{17})\.html$",
             extract={"item": "div.list ul li", "date": "span"},
         )
-        for i in range(args.sources)
+        for i in range(size)
     ]
+    figures: dict[int, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             data_dir=Path(tmp),
@@ -91,10 +96,9 @@ def main() -> None:
             subscription=[Subscription(name="s", channels=["file"])],
         )
         database = open_store(settings)
-        figures = []
-        for day in (1, 2):
+        for day in CYCLES:
             days.put(day)
-            ports.get(timeout=60)
+            ports.get(timeout=600)
 
             async def cycle() -> None:
                 async with running_pipeline(settings, database=database) as pipeline:
@@ -105,18 +109,31 @@ def main() -> None:
 
             cpu0, wall0 = time.process_time(), time.perf_counter()
             asyncio.run(cycle())
-            figures.append((time.perf_counter() - wall0, time.process_time() - cpu0))
+            figures[day] = (time.perf_counter() - wall0, time.process_time() - cpu0)
+            wall, cpu = figures[day]
             print(
-                f"cycle {day} ({'baseline' if day == 1 else 'two new rows per source'}): "
-                f"wall {figures[-1][0]:.2f}s, cpu {figures[-1][1]:.2f}s"
+                f"N={size} cycle {day} ({CYCLES[day]}): wall {wall:.2f}s, cpu {cpu:.2f}s, {cpu / size * 1000:.2f} ms/check"
             )
+        database.engine.dispose()
         days.put(None)
         server.join(timeout=10)
-    wall, cpu = figures[1]
+    wall, cpu = figures[2]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"sources={args.sources} wall_s={wall:.2f} cpu_s_per_check={cpu / args.sources:.4f} peak_rss_mb={peak_mb:.0f}"
+    return (
+        f"sources={size} wall_s={wall:.2f} cpu_s_per_check={cpu / size:.4f} "
+        f"unchanged_cpu_s_per_check={figures[3][1] / size:.4f} peak_rss_mb={peak_mb:.0f}"
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sources", default="300", help="one size or several, comma-separated")
+    parser.add_argument("--rows", type=int, default=20)
+    args = parser.parse_args()
+    lines = [measure(int(size), args.rows) for size in args.sources.split(",")]
+    print()
+    for line in lines:
+        print(line)
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ def main() -> None:
         hook_port = hooks.base_url.rsplit(":", 1)[1]
         catalogue = "".join(
             f'[[source]]\nname = "s{i}"\nagency = "NMPA"\nregion = "CN"\nurl = "{site.url(f"/s{i}/index.html")}"\n'
-            f'kind = "html"\nkey_pattern = \'/(\\d+)\\.html$\'\n[source.extract]\nitem = "div.list li"\n\n'
+            f'kind = "html"\nevidence = "unverified"\nevidence_note = "a benchmark source"\nkey_pattern = \'/(\\d+)\\.html$\'\n[source.extract]\nitem = "div.list li"\n\n'
             for i in range(args.sources)
         )
         Path(tmp, "sources.toml").write_text(catalogue, encoding="utf-8")

@@ -79,6 +79,7 @@ def hostile_pages(internal: LocalSite) -> dict[str, Page]:
 def catalogue_entry(name: str, url: str, deadline: float) -> str:
     return (
         f'[[source]]\nname = "{name}"\nagency = "NMPA"\nregion = "CN"\nurl = "{url}"\nkind = "html"\n'
+        'evidence = "unverified"\nevidence_note = "a hostile imitation on 127.0.0.1"\n'
         f"key_pattern = '/(\\d{{17}})\\.html$'\ndeadline_s = {deadline}\n"
         '[source.extract]\nitem = "div.list ul li"\ntitle = "a"\ntitle_attr = "title"\nlink = "a"\ndate = "span"\n\n'
     )

@@ -25,7 +25,7 @@ from monitor.check.requests import SourceRequests
 from monitor.classify import default_classifier
 from monitor.config.settings import Settings
 from monitor.fetch import BrowserFetcher, HttpFetcher
-from monitor.store.db import open_database, session_factory, upgrade_database
+from monitor.store.db import open_database, schema_is_current, session_factory, upgrade_database
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class Database:
 def open_store(settings: Settings, upgrade: bool = True) -> Database:
     """Open the configured database, bringing its schema to the current version first."""
     engine = open_database(settings.resolved_database_url())
-    if upgrade:
+    if upgrade and not schema_is_current(engine):
         upgrade_database(engine)
     return Database(engine, session_factory(engine))
 

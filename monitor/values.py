@@ -65,6 +65,21 @@ class Health(StrEnum):
     BLOCKED = "blocked"
     ERROR = "error"
     ROT = "rot"
+    # the list came and was stored, but looks like another page: its links are not of the key's form (a
+    # landing page), or its newest date is long past on a list that should move (frozen)
+    SUSPECT = "suspect"
+
+
+class Finding(StrEnum):
+    """What `sources verify` found wrong with a source's live pages."""
+
+    BLOCKED = "blocked"  # refused, or a challenge instead of the list
+    ERROR = "error"  # no usable answer: network, HTTP error, unparseable
+    ROT = "rot"  # the page came, the selectors find nothing
+    MOVED = "moved"  # redirected to another page: the configured address is out of date
+    OFF_PATTERN = "off_pattern"  # items, but few links of the key's form: a landing page?
+    STALE = "stale"  # the newest date is long past on a list that should move
+    PAGE_2 = "page_2"  # page 2 does not load, or repeats page 1
 
 
 class DeliveryState(StrEnum):

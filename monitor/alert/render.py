@@ -9,11 +9,13 @@ import datetime as dt
 import html
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import groupby
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 from monitor.classify.taxonomy import doc_type_label
 from monitor.extract.text import cap
@@ -33,15 +35,21 @@ def _markdown_url(value: object) -> str:
     return quote(str(value), safe=":/?#@!$&'*+,;=%~.-_")
 
 
-_env = Environment(
-    loader=PackageLoader("monitor.alert", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
-_env.filters["md"] = _markdown_escape
-_env.filters["mdurl"] = _markdown_url
+@lru_cache(maxsize=1)
+def _templates() -> Environment:
+    """Loaded at the first alert, not at start: a check that alerts nobody never needs Jinja."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("monitor.alert", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = _markdown_escape
+    env.filters["mdurl"] = _markdown_url
+    return env
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,7 @@ def render(
 ) -> Message:
     """One message for these notices. With `limit` (UTF-8 bytes, which never undercounts a character cap), as
     many notices as fit, then "… and N more"."""
-    template = _env.get_template(_TEMPLATES[format])
+    template = _templates().get_template(_TEMPLATES[format])
     subject = _subject(notices, digest)
     shown = list(notices)
     while True:
@@ -154,11 +162,15 @@ def render_ops(event: OpsEvent, format: Format = "text") -> Message:
     else:
         subject = f"[cgt-monitor ops] {what} recovered"
         headline = f"The {what} works again."
-    body = _env.get_template("ops.txt.j2").render(
-        headline=headline,
-        detail=event.reason,
-        since=event.since.isoformat(timespec="minutes"),
-        resolved=event.resolved.isoformat(timespec="minutes") if event.resolved else None,
+    body = (
+        _templates()
+        .get_template("ops.txt.j2")
+        .render(
+            headline=headline,
+            detail=event.reason,
+            since=event.since.isoformat(timespec="minutes"),
+            resolved=event.resolved.isoformat(timespec="minutes") if event.resolved else None,
+        )
     )
     if format == "html":
         body = "<html><body><pre>" + html.escape(body) + "</pre></body></html>"

@@ -12,9 +12,9 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,16 +32,36 @@ from monitor.logs import fault
 from monitor.store.checks import (
     CheckRecord,
     Snapshot,
+    config_hash,
+    listing_digest,
+    load_comparison,
+    load_details,
     load_snapshot,
+    load_snapshots,
     record_history,
     record_not_modified,
     record_problem,
     record_success,
+    record_unchanged,
 )
 from monitor.store.db import write_transaction
 from monitor.store.incidents import watch_source
+from monitor.store.listing import listing_health
 from monitor.store.models import utcnow
-from monitor.values import CheckOutcome, CheckSummary, Diff, Fetched, FetchOutcome, Item, Route, Verdict
+from monitor.values import (
+    CheckOutcome,
+    CheckSummary,
+    Detail,
+    Diff,
+    Fetched,
+    FetchOutcome,
+    Health,
+    Item,
+    Route,
+    Verdict,
+)
+
+Summary = TypeVar("Summary", CheckSummary, CheckSummary | None)
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +99,10 @@ class BackfillReport:
     stopped: str | None = None
 
 
-def _keep_details(diff: Diff) -> Diff:
+def _keep_details(diff: Diff, details: Mapping[str, Detail]) -> Diff:
     """A changed row keeps what was read from its detail page: re-judged on all of it, not its title alone."""
     changed = tuple(
-        (before, current if current.detail else dataclasses.replace(current, detail=before.detail))
+        (before, current if current.detail else dataclasses.replace(current, detail=details.get(current.key)))
         for before, current in diff.changed
     )
     return dataclasses.replace(diff, changed=changed)
@@ -103,6 +123,7 @@ class Pipeline:
         self.classifier = classifier
         self.dispatcher = dispatcher
         self._checks = asyncio.Semaphore(settings.fetch.max_concurrent_checks)
+        self._snapshots: dict[tuple[str, str], Snapshot] = {}
         self.enricher = Enricher(requests, settings.state_dir() / "attachments")
 
     async def check(self, source: Source, *, dry_run: bool = False) -> CheckReport:
@@ -119,7 +140,9 @@ class Pipeline:
     async def _check(self, source: Source, dry_run: bool, started: dt.datetime) -> CheckReport:
         budget = source.deadline_s or self.settings.fetch.check_deadline_s
         deadline = asyncio.get_running_loop().time() + budget
-        snapshot = await asyncio.to_thread(self._snapshot, source)
+        # what the store knew after this process's last check of the source, unless that check changed it
+        remembered = None if dry_run else self._snapshots.pop((source.name, config_hash(source)), None)
+        snapshot = remembered if remembered is not None else await asyncio.to_thread(self._snapshot, source)
         validators = None if dry_run else Validators(snapshot.etag, snapshot.last_modified)
         probe = ListProbe(source)
         try:  # httpx's timeouts are per read: a server trickling its answer is bounded only by this
@@ -129,7 +152,7 @@ class Pipeline:
             reason = f"deadline: no complete answer within the check's {budget:g} s ({source.url})"
             return await self._problem(source, Problem(CheckOutcome.ERROR, reason), None, started, dry_run)
         if fetched.outcome is FetchOutcome.NOT_MODIFIED:
-            return await self._not_modified(source, fetched, started, dry_run)
+            return await self._not_modified(source, fetched, started, dry_run, snapshot)
         try:  # parsing off the event loop (lexbor releases the GIL): a hostile page delays no other source
             async with asyncio.timeout_at(deadline):
                 outcome = await off_loop(interpret, fetched, source, None, probe)
@@ -141,7 +164,20 @@ class Pipeline:
                 outcome = Problem(outcome.outcome, f"{outcome.reason} (the last check listed {len(snapshot.listing)})")
             return await self._problem(source, outcome, fetched, started, dry_run)
         items = outcome
-        diff = _keep_details(diff_items(snapshot.known, snapshot.listing, items, first_sight=not snapshot.baselined))
+        digest = listing_digest(items)
+        still_the_list = listing_health(source, items, snapshot.last_new_at, utcnow())[0] is Health.OK
+        if snapshot.digest == digest and still_the_list:  # the page lists what the store lists: nothing to do
+            if dry_run:
+                return CheckReport(source, _dry_summary(source, items, Diff(unchanged=tuple(items))), fetched, items)
+            # a healthy source staying healthy: no incident to open or resolve, nothing to watch
+            summary = await self._write(
+                lambda s: record_unchanged(s, source, fetched, digest, utcnow(), started), watch=False
+            )
+            if summary is not None:
+                answered = dataclasses.replace(snapshot, etag=fetched.etag, last_modified=fetched.last_modified)
+                self._remember(source, answered)
+                return CheckReport(source, summary, fetched, items, Diff(unchanged=tuple(items)))
+        diff = await asyncio.to_thread(self._compare, source, snapshot, items)
         if source.follow and diff.new and not diff.baseline:
             items, diff = await self._follow(source, items, diff, deadline)
         verdicts = {item.key: classify_item(self.classifier, item) for item in _to_classify(diff)}
@@ -165,9 +201,29 @@ class Pipeline:
         _log_summary(report.summary)
         return report
 
+    def _remember(self, source: Source, snapshot: Snapshot) -> None:
+        """Kept for the next check of the source: one row per source, its size that of one listing. Another
+        instance changing the store meanwhile is caught by the digest the unchanged write compares."""
+        self._snapshots[(source.name, config_hash(source))] = snapshot
+
+    def _preload(self, sources: Sequence[Source]) -> None:
+        """What the store knows of many sources, in one query rather than one each."""
+        with self.sessions() as session:
+            for source, snapshot in zip(sources, load_snapshots(session, sources), strict=True):
+                self._remember(source, snapshot)
+
     def _snapshot(self, source: Source) -> Snapshot:
         with self.sessions() as session:
             return load_snapshot(session, source)
+
+    def _compare(self, source: Source, snapshot: Snapshot, items: list[Item]) -> Diff:
+        """The diff against the stored rows of this page and the last listing (their texts only if changed)."""
+        with self.sessions() as session:
+            known, listing = load_comparison(session, source, snapshot, items)
+            diff = diff_items(known, listing, items, first_sight=not snapshot.baselined)
+            if diff.changed:
+                diff = _keep_details(diff, load_details(session, source, (c.key for _, c in diff.changed)))
+            return diff
 
     def _routes(
         self, source: Source, diff: Diff, verdicts: dict[str, Verdict], now: dt.datetime
@@ -189,10 +245,13 @@ class Pipeline:
             for item in diff.new
         }
 
-    async def _not_modified(self, source: Source, fetched: Fetched, started: dt.datetime, dry_run: bool) -> CheckReport:
+    async def _not_modified(
+        self, source: Source, fetched: Fetched, started: dt.datetime, dry_run: bool, snapshot: Snapshot
+    ) -> CheckReport:
         summary = CheckSummary(source=source.name, outcome=CheckOutcome.NOT_MODIFIED)
         if not dry_run:
             summary = await self._write(lambda s: record_not_modified(s, source, fetched, utcnow(), started))
+            self._remember(source, snapshot)
         return CheckReport(source, summary, fetched)
 
     async def _problem(
@@ -221,18 +280,19 @@ class Pipeline:
             diff, new=tuple(enriched.get(item.key, item) for item in diff.new)
         )
 
-    async def _write(self, action: Callable[[Session], CheckSummary]) -> CheckSummary:
+    async def _write(self, action: Callable[[Session], Summary], watch: bool = True) -> Summary:
         """Run one recording function in one transaction, off the event loop: all of it is stored, or none."""
-        return await asyncio.to_thread(self._write_now, action)
+        return await asyncio.to_thread(self._write_now, action, watch)
 
-    def _write_now(self, action: Callable[[Session], CheckSummary]) -> CheckSummary:
+    def _write_now(self, action: Callable[[Session], Summary], watch: bool) -> Summary:
         with write_transaction(self.sessions) as session:
             summary = action(session)
-            session.flush()
-            # the source's health as just recorded may open or close an incident: same transaction
-            now = utcnow()
-            routes = ops_routes(self.settings.subscription, now)
-            watch_source(session, summary.source, self.settings.ops.source_failures, routes, now)
+            if summary is not None and watch:
+                session.flush()
+                # the source's health as just recorded may open or close an incident: same transaction
+                now = utcnow()
+                routes = ops_routes(self.settings.subscription, now)
+                watch_source(session, summary.source, self.settings.ops.source_failures, routes, now)
             failpoints.hit("check.before_commit")
             return summary
 
@@ -241,10 +301,14 @@ class Pipeline:
     ) -> list[CheckReport]:
         """Every source at once (within the concurrency limits); `on_done` hears of each as it ends."""
 
+        await asyncio.to_thread(self._preload, sources)
+
         async def one(source: Source) -> CheckReport:
             report = await self.check(source)
             if on_done is not None:
                 on_done(report)
+            if report.fetched is not None:  # a thousand pages held to the end would be the run's peak memory
+                report.fetched = dataclasses.replace(report.fetched, content=b"", text="")
             return report
 
         return list(await asyncio.gather(*(one(source) for source in sources)))

@@ -106,6 +106,9 @@ class SourceRequests:
             headless=source.browser_headless,
             in_page=source.kind == "json" or spec.method != "GET",  # an API: called from a page of the site
             landing_url=landing_url(source),
+            # a captured list: page 1 is the site's own request; page N is asked from that page, its way
+            capture=source.capture_page,
+            page=(source.page_param, page) if source.capture and source.page_param and page > 1 else None,
         )
         return await fetch_by_mode(source.fetch, self.http, self.browser, url, options, browsing)
 

@@ -12,6 +12,7 @@ _DEADLINE = re.compile(
 )
 # 国药监药注〔2023〕12号, 国卫科教发〔2023〕4号, 药审中心〔2021〕 with the brackets agencies use
 _DOCUMENT_NUMBER = re.compile(r"[\u4e00-\u9fa5]{2,12}\s*[〔\[［(（]\s*(?:19|20)\d{2}\s*[〕\]］)）]\s*\d{1,4}\s*号")
+_BRACKETED_YEAR = re.compile(r"[〔\[［(（]\s*(?:19|20)\d{2}\s*[〕\]］)）]")  # cheap test before the full pattern
 _CONTACT = re.compile(r"联\s*系\s*人[:：\s]*([^\s，,；;。：:]{2,8})")
 _PHONE = re.compile(r"(?:电话|联系电话)[:：\s]*([0-9\-—（）()\s]{7,20}\d)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -28,6 +29,8 @@ def find_deadline(text: str) -> dt.date | None:
 
 
 def find_document_number(text: str) -> str | None:
+    if not _BRACKETED_YEAR.search(text):
+        return None
     match = _DOCUMENT_NUMBER.search(text)
     return re.sub(r"\s+", "", match.group(0)) if match else None
 

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -28,6 +28,10 @@ from monitor.cli.base import (
 )
 from monitor.config import ConfigError, Settings
 from monitor.config.errors import locate
+
+if TYPE_CHECKING:
+    from monitor.config.sources import Source
+    from monitor.store.models import SourceState
 
 
 @db_app.command("upgrade")
@@ -118,13 +122,25 @@ def validate(
 
 
 @sources_app.command("list")
-def sources_list(ctx: typer.Context) -> None:
-    """The catalogue with each source's health."""
+def sources_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array, one object per source.")] = False,
+    evidence: Annotated[
+        str | None,
+        typer.Option(help="Only sources whose evidence is this: recorded, reference or unverified."),
+    ] = None,
+) -> None:
+    """The catalogue with what each source rests on (its evidence) and its health."""
     from monitor.app import open_store
+    from monitor.cli.tables import sources_table
+    from monitor.config.sources import EVIDENCE_LEVELS
     from monitor.store.queries import source_health
 
+    if evidence is not None and evidence not in EVIDENCE_LEVELS:
+        complain("error", f"--evidence {evidence!r}: expected one of {', '.join(EVIDENCE_LEVELS)}")
+        raise typer.Exit(2)
     obj: Context = ctx.obj
-    sources = obj.sources()
+    sources = [s for s in obj.sources() if evidence is None or s.evidence == evidence]
     health: dict[str, Any] = {}
     try:
         database = open_store(obj.settings())
@@ -132,28 +148,36 @@ def sources_list(ctx: typer.Context) -> None:
             health = source_health(session)
     except Exception as exc:  # the list is still useful without the database
         complain("health unavailable", f"{exc}")
-    table = Table(title="Sources")
-    for column in ("name", "agency", "region", "kind", "fetch", "every", "health", "last check", "served by", "label"):
-        table.add_column(column, overflow="fold")
-    for source in sources:
-        state = health.get(source.name)
-        status = state.status if state else "never checked"
-        checked = state.last_checked_at.strftime("%Y-%m-%d %H:%M") if state and state.last_checked_at else ""
-        served = f"{state.fetch_mode} {state.last_elapsed_s:.1f}s" if state and state.fetch_mode else ""
-        row = (
-            source.name,
-            source.agency,
-            source.region,
-            source.kind,
-            source.fetch,
-            f"{source.interval_minutes}m",
-            status + (f": {state.status_reason}" if state and state.status_reason else ""),
-            checked,
-            served,
-            source.label + (" [TLS verification OFF]" if source.insecure_tls else ""),
-        )
-        table.add_row(*map(cell, row))
-    console.print(table)
+    rows = [_source_row(source, health.get(source.name)) for source in sources]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        console.print(sources_table(rows))
+
+
+def _source_row(source: Source, state: SourceState | None) -> dict[str, Any]:
+    """One source as plain data: the catalogue's view of it, then its health (None when never checked)."""
+    checked = state.last_checked_at if state is not None else None
+    return {
+        "name": source.name,
+        "label": source.label,
+        "agency": source.agency,
+        "region": source.region,
+        "language": source.language,
+        "kind": source.kind,
+        "fetch": source.fetch,
+        "url": source.url,
+        "interval_minutes": source.interval_minutes,
+        "enabled": source.enabled,
+        "insecure_tls": source.insecure_tls,
+        "evidence": source.evidence,
+        "evidence_note": source.evidence_note,
+        "health": state.status if state is not None else None,
+        "health_reason": state.status_reason if state is not None else None,
+        "last_checked_at": checked.isoformat() if checked else None,
+        "served_by": state.fetch_mode if state is not None else None,
+        "last_elapsed_s": state.last_elapsed_s if state is not None else None,
+    }
 
 
 @sources_app.command("test")

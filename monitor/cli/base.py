@@ -152,11 +152,23 @@ def main(
     ctx.obj = Context(sources, config, data_dir)
 
 
+QUIET_ROWS_SHOWN = 20  # beyond this many sources, those with nothing to say share one line
+
+
+def _quiet(summary: Any) -> bool:
+    return summary.outcome in ("ok", "not_modified") and not (summary.new or summary.changed or summary.gone)
+
+
 def summary_table(reports: list[Any], title: str) -> Table:
-    table = Table(title=title)
+    """One row per source; in a long list, sources that were checked and had nothing new share the caption."""
+    shown = reports
+    if len(reports) > QUIET_ROWS_SHOWN:
+        shown = [report for report in reports if not _quiet(report.summary)]
+    quiet = len(reports) - len(shown)
+    table = Table(title=title, caption=f"{quiet} other source(s) checked: nothing new" if quiet else None)
     for column in ("source", "outcome", "items", "new", "relevant", "changed", "gone", "alerts", "reason"):
         table.add_column(column)
-    for report in reports:
+    for report in shown:
         s = report.summary
         table.add_row(
             *map(cell, (s.source, s.outcome, s.items, s.new, s.relevant_new, s.changed, s.gone, s.deliveries)),

@@ -44,14 +44,18 @@ def _pages_dir() -> Path:
 
 
 def demo_sources(sites: Mapping[str, LocalSite]) -> list[Source]:
-    """The real catalogue entries, pointed at their local site (same paths, same selectors, same fetch mode)."""
+    """The real catalogue entries, pointed at their local site (same paths, same selectors, same fetch mode but
+    for captured APIs, which the demo serves plainly)."""
     catalogue = {s.name: s for s in load_sources(bundled_catalogue())}
     sources = []
     for name in DEMO_SOURCES:
         real = catalogue[name]
         parts = urlsplit(real.url)
         # the real sites' spacing (CDE asks for 10 s) would only make the demo wait on 127.0.0.1
-        sources.append(real.model_copy(update={"url": sites[name].url(parts.path), "min_delay_s": 0.0}))
+        changes: dict[str, object] = {"url": sites[name].url(parts.path), "min_delay_s": 0.0}
+        if real.capture:  # the demo serves CDE's API as a plain one, without a list page to capture it from
+            changes["fetch"] = "auto"
+        sources.append(real.model_copy(update=changes))
     return sources
 
 

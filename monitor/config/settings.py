@@ -97,7 +97,7 @@ class OpsSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    source_failures: int = Field(default=3, ge=1)  # consecutive failed checks (error, blocked, rot)
+    source_failures: int = Field(default=3, ge=1)  # consecutive failed checks (error, blocked, rot, suspect)
     channel_failures: int = Field(default=3, ge=1)  # consecutive failed sends of one alert to a channel
 
 

@@ -9,13 +9,20 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, ValidationInfo, field_validator
 
 from monitor.config.errors import ConfigError, locate, raise_all, read_toml, validation_problems
 from monitor.extract import registry
 
 SOURCES_ENV = "CGT_MONITOR_SOURCES"
+
+# What a source's selectors rest on: real page bytes in the tests (`recorded`), public code or notes about the
+# page with synthetic rows in the tests (`reference`), or nothing checked yet (`unverified`). Users judge how
+# far a source's silence can be trusted by this, so it is required of every entry.
+Evidence = Literal["recorded", "reference", "unverified"]
+EVIDENCE_LEVELS: tuple[Evidence, ...] = ("recorded", "reference", "unverified")
 
 
 class RequestSpec(BaseModel):
@@ -30,6 +37,17 @@ class RequestSpec(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
 
 
+class CaptureSpec(BaseModel):
+    """The list is the answer to the site's own request: its list page is opened in the browser and the
+    request its script makes to the source's `url` is captured, with whatever the site's script added to it
+    (an anti-bot token in the query string, say). Page N (back-fill) is asked from that same page, through
+    its XMLHttpRequest, as the page's own request was made but with `page_param` set to N."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    page: str = Field(min_length=1)  # the list page whose script requests `url`; relative to `url`
+
+
 class Source(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -38,6 +56,11 @@ class Source(BaseModel):
     region: str = Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3}){0,2}$")
     url: str
     kind: str
+    # what the source's structure rests on; a source that says nothing is a guess until shown otherwise
+    evidence: Evidence = "unverified"
+    # what the evidence is: the fixture, the page's URL and recording date and who recorded it; or the public
+    # reference; or why nothing better exists (required with "recorded" and "reference")
+    evidence_note: str = ""
     label: str = ""
     language: str = "zh"
     enabled: StrictBool = True
@@ -59,7 +82,10 @@ class Source(BaseModel):
     browser_wait_for: str | None = None  # CSS selector proving the real page loaded (default: the row selector)
     min_delay_s: float | None = Field(default=None, ge=0)  # politeness override for this source's host
     deadline_s: float | None = Field(default=None, gt=0)  # the whole check's time limit ([fetch] default)
+    # a list whose newest notice is older than this is suspect (frozen); 0: a list that may stay still
+    stale_after_days: int = Field(default=180, ge=0, le=3650)
     request: RequestSpec = Field(default_factory=RequestSpec)
+    capture: CaptureSpec | None = None  # the list is what the site's own page requests (see CaptureSpec)
     extract: dict[str, Any] = Field(default_factory=dict)  # validated by the extractor of `kind`: see `options`
 
     @field_validator("url")
@@ -81,6 +107,40 @@ class Source(BaseModel):
         if pattern.groups < 1:
             raise ValueError("needs one capturing group: the stable id")
         return value
+
+    @field_validator("evidence_note")
+    @classmethod
+    def _a_claim_says_what_it_rests_on(cls, value: str, info: ValidationInfo) -> str:
+        evidence = info.data.get("evidence", "unverified")
+        if evidence != "unverified" and not value.strip():
+            raise ValueError(f'evidence = "{evidence}" needs a note: the fixture, URL and date, or the reference')
+        return value
+
+    @field_validator("capture")
+    @classmethod
+    def _capture_in_a_browser_on_its_site(cls, value: CaptureSpec | None, info: ValidationInfo) -> CaptureSpec | None:
+        url, fetch = info.data.get("url"), info.data.get("fetch")
+        if value is None or url is None:
+            return value
+        if fetch == "http":
+            raise ValueError(
+                'needs a browser: set fetch = "browser" (the site\'s own page makes the request) '
+                'or "auto" (plain HTTP first, the page when challenged)'
+            )
+        if info.data.get("page_url"):
+            raise ValueError("pages through page_param (the page's own request with that field set to N), not page_url")
+        page, site = urlsplit(urljoin(url, value.page)), urlsplit(url).netloc.lower()
+        if page.scheme not in ("http", "https") or page.netloc.lower() != site:
+            raise ValueError(
+                f"page '{value.page}' is not on the source's own site ({site}): "
+                'give its path, e.g. "/zdyz/listpage/…", which is resolved against url'
+            )
+        return value
+
+    @property
+    def capture_page(self) -> str | None:
+        """The absolute address of the list page whose own request is captured, if the source has one."""
+        return urljoin(self.url, self.capture.page) if self.capture else None
 
     @property
     def host(self) -> str:

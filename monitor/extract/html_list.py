@@ -16,6 +16,7 @@ from monitor.values import Item
 _BREAK = re.compile(r"<br\s*/?>", re.I)
 _EMPTY = LexborHTMLParser("<html></html>")  # selectors are tried on it once, when the catalogue is read
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
+_TABLE_ROW = re.compile(r"\s*<tr[\s>]", re.I)
 
 
 class HtmlListOptions(BaseModel):
@@ -64,13 +65,22 @@ def page_base(parser: LexborHTMLParser, url: str) -> str:
     return resolve(url, href) or url if href else url
 
 
+def records_document(parser: LexborHTMLParser, records_in: str) -> LexborHTMLParser:
+    """The CDATA records kept inside `records_in` elements, parsed as one document of rows."""
+    records = [r for node in parser.css(records_in) for r in _RECORD.findall(node.text(deep=True))]
+    joined = "".join(records)
+    # table-row records (Jiangsu's Hanweb columns) lose their <tr>/<td> outside a table: give them one
+    if _TABLE_ROW.match(joined):
+        joined = "<table>" + joined + "</table>"
+    return LexborHTMLParser("<html><body>" + joined + "</body></html>")
+
+
 @register("html", HtmlListOptions, "HTML list page read with CSS selectors")
 def extract_html_list(text: str, options: HtmlListOptions, base_url: str, key_pattern: str | None) -> list[Item]:
     parser = LexborHTMLParser(text)
     base = page_base(parser, base_url)
     if options.records_in:
-        records = [r for node in parser.css(options.records_in) for r in _RECORD.findall(node.text(deep=True))]
-        parser = LexborHTMLParser("<html><body>" + "".join(records) + "</body></html>")
+        parser = records_document(parser, options.records_in)
     items: list[Item] = []
     for row in parser.css(options.item):
         title = _title(row, options)

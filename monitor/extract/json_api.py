@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.extract.dates import parse_date
 from monitor.extract.links import resolve, stable_key
@@ -17,14 +17,28 @@ from monitor.values import Item
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
 
 
+_FALSE = (None, "", 0, "0", False, "false")  # how the APIs say "no" in a flag field (isPic: 0, "0", false)
+
+
+class LinkRule(BaseModel):
+    """A link that applies only to records whose `when` field is set: CDE's picture news (isPic) live under
+    another path than its other news."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    when: str = Field(min_length=1)  # dotted path to a flag field
+    link: str = Field(min_length=1)  # a field or a template, as in `link`
+
+
 class JsonListOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    records: str  # dotted path to the list, e.g. "data.records"
+    records: str  # dotted path to the list, e.g. "data.records"; "." when the answer is the list itself
     title: str = "title"
     # a field holding the URL, or a template such as "/zdyz/domesticinfopage?zdyzIdCODE={zdyzIdCODE}";
-    # a list is tried in order, the first that yields a URL wins (fields may be empty per record)
-    link: str | list[str]
+    # a list is tried in order, the first that yields a URL wins (fields may be empty per record), and an
+    # entry { when = "isPic", link = "…" } is tried only for records whose `when` field is set
+    link: str | list[str | LinkRule]
     date: str | None = None
     id: str | list[str] | None = None  # field(s) with a stable id; else the key_pattern or the canonical URL
 
@@ -53,8 +67,12 @@ def _first(record: dict[str, Any], fields: str | list[str] | None) -> str | None
     return None
 
 
-def _link(record: dict[str, Any], templates: str | list[str], base: str) -> str | None:
+def _link(record: dict[str, Any], templates: str | list[str | LinkRule], base: str) -> str | None:
     for template in [templates] if isinstance(templates, str) else templates:
+        if isinstance(template, LinkRule):
+            if dig(record, template.when) in _FALSE:
+                continue
+            template = template.link
         if url := _one_link(record, template, base):
             return url
     return None
@@ -76,7 +94,7 @@ def extract_json_list(text: str, options: JsonListOptions, base_url: str, key_pa
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise JsonShapeError(f"answer is not JSON ({exc.msg} at line {exc.lineno})") from None
-    records = dig(data, options.records)
+    records = data if options.records == "." else dig(data, options.records)
     if records is None:
         raise JsonShapeError(f"no '{options.records}' in the answer")
     if not isinstance(records, list):

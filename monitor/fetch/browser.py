@@ -9,13 +9,14 @@ next fetch. Nothing is downloaded: the executable is Debian's `chromium` (or a C
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from monitor.config.settings import BrowserSettings
 from monitor.fetch.blocked import outcome_of
@@ -51,12 +52,23 @@ _GRACE_S = 5.0  # beyond the page timeout, for closing the page after it
 _FORBIDDEN_HEADERS = frozenset(
     {"referer", "cookie", "host", "origin", "user-agent", "content-length", "connection", "accept-encoding"}
 )
-_PAGE_FETCH = """async ({url, method, headers, body}) => {
-  const answer = await fetch(url, {method, headers, body, credentials: "include"});
-  const seen = {};
-  answer.headers.forEach((value, name) => { seen[name] = value; });
-  return {status: answer.status, url: answer.url, headers: seen, text: await answer.text()};
-}"""
+# The page's own XMLHttpRequest, as a jQuery page calls its API: anti-bot scripts hook XMLHttpRequest.open to
+# add their token to the URL, and a fetch() of ours may pass them by.
+_PAGE_REQUEST = """({url, method, headers, body}) => new Promise((resolve, reject) => {
+  const xhr = new XMLHttpRequest();
+  xhr.open(method, url, true);
+  for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+  xhr.onload = () => {
+    const seen = {};
+    for (const line of xhr.getAllResponseHeaders().trim().split(/[\\r\\n]+/)) {
+      const at = line.indexOf(": ");
+      if (at > 0) seen[line.slice(0, at).toLowerCase()] = line.slice(at + 2);
+    }
+    resolve({status: xhr.status, url: xhr.responseURL, headers: seen, text: xhr.responseText});
+  };
+  xhr.onerror = () => reject(new Error("the page's request to " + url + " failed"));
+  xhr.send(body);
+})"""
 
 
 @dataclass(frozen=True)
@@ -65,8 +77,12 @@ class BrowserRequest:
 
     wait_for: str | None = None  # CSS selector present only on the real page
     headless: bool | None = None  # None: the deployment's default
-    in_page: bool = False  # issue the request with the page's own fetch() (JSON APIs, POSTs)
+    in_page: bool = False  # issue the request with the page's own XMLHttpRequest (JSON APIs, POSTs)
     landing_url: str | None = None  # the page of the site to call it from (default: the site's root)
+    # a list page whose own script requests the URL: its answer is captured; with `page` (form field, N), page
+    # N is then asked from that page, as its own request was but for that field
+    capture: str | None = None
+    page: tuple[str, int] | None = None
 
 
 @dataclass
@@ -258,7 +274,12 @@ class BrowserFetcher:
             page = await context.new_page()
             watch = _Navigations(page)
             target = _with_params(url, options.params)
-            if request.in_page:
+            if request.capture:
+                answer, own = await _capture(page, watch, request.capture, target, deadline)
+                if request.page is not None and own is not None and answer.status == 200:  # the page got in
+                    field_name, number = request.page
+                    answer = await _call_from_page(page, target, own.paged(options, field_name, number))
+            elif request.in_page:
                 landing = request.landing_url or _origin(url) + "/"
                 answer = await _open(page, watch, landing, None, deadline)
                 if answer.passed:
@@ -394,10 +415,71 @@ async def _call_from_page(page: Page, url: str, options: RequestOptions) -> _Ans
         body = json.dumps(options.json_body, ensure_ascii=False)
         headers.setdefault("Content-Type", "application/json;charset=UTF-8")
     result: dict[str, Any] = await page.evaluate(
-        _PAGE_FETCH, {"url": url, "method": options.method, "headers": headers, "body": body}
+        _PAGE_REQUEST, {"url": url, "method": options.method, "headers": headers, "body": body}
     )
     # the request as configured, not as the site's script may have decorated it
     return _Answer(int(result["status"]), url, dict(result["headers"]), str(result["text"]))
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """The request a list page's own script made: what page N is asked with, but for the page number."""
+
+    method: str
+    headers: dict[str, str]
+    body: str | None
+
+    def paged(self, options: RequestOptions, field_name: str, number: int) -> RequestOptions:
+        """Page `number` as the page itself would ask for it: its own form or JSON body with the page field
+        changed (the configured request is the fallback, e.g. for a GET whose query carries the token)."""
+        kind = next((v for k, v in self.headers.items() if k.lower() == "content-type"), "")
+        if self.method != "POST" or not self.body:
+            return options
+        if kind.startswith("application/x-www-form-urlencoded"):
+            form = {**dict(parse_qsl(self.body, keep_blank_values=True)), field_name: str(number)}
+            return dataclasses.replace(options, method="POST", form=form, json_body=None)
+        if kind.startswith("application/json"):
+            try:
+                body = json.loads(self.body)
+            except json.JSONDecodeError:
+                return options
+            if isinstance(body, dict):
+                return dataclasses.replace(options, method="POST", form=None, json_body={**body, field_name: number})
+        return options
+
+
+async def _capture(
+    page: Page, watch: _Navigations, list_url: str, url: str, deadline: float
+) -> tuple[_Answer, PageRequest | None]:
+    """Open the list page and take the answer to the request its own script makes to `url` (same path): the
+    request as the site's script sent it, token and all. The first such answer counts, refused or not."""
+    path = urlsplit(url).path
+    answered: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+
+    def seen(response: Response) -> None:
+        kind = response.request.resource_type
+        if not answered.done() and kind in ("xhr", "fetch") and urlsplit(response.url).path == path:
+            answered.set_result(response)
+
+    page.on("response", seen)
+    try:
+        opened = await _open(page, watch, list_url, None, deadline)
+        if not answered.done() and not opened.passed:
+            opened.where = "from the list page"
+            return opened, None
+        try:
+            response = await asyncio.wait_for(asyncio.shield(answered), max(0.0, deadline - time.monotonic()))
+        except TimeoutError:  # the page passed but never asked: its own text is not the answer (nor a challenge)
+            note = f"the page did not request {path} within the browser's page timeout"
+            return _Answer(
+                opened.status, opened.final_url, opened.headers, "", where="from the list page", note=note
+            ), None
+        own = response.request
+        # the address as configured: the token the site's script appended is of no use to anyone later
+        answer = _Answer(response.status, url, dict(response.headers), await response.text())
+        return answer, PageRequest(own.method, await own.all_headers(), own.post_data)
+    finally:
+        page.remove_listener("response", seen)
 
 
 def _same_site_only(url: str) -> Any:

@@ -79,8 +79,8 @@ def host_of(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
 
-def _set_cookies(response: httpx.Response) -> dict[str, str]:
-    return {cookie.name: cookie.value or "" for cookie in response.cookies.jar}
+def _set_cookies(response: httpx.Response, wanted: bool) -> dict[str, str]:
+    return {cookie.name: cookie.value or "" for cookie in response.cookies.jar} if wanted else {}
 
 
 class HttpFetcher:
@@ -142,7 +142,7 @@ class HttpFetcher:
         if handoff is not None:
             headers["User-Agent"] = handoff.user_agent
             headers["Cookie"] = handoff.cookie_header()
-        fetched, set_cookies = await self._attempts(url, options, headers, started)
+        fetched, set_cookies = await self._attempts(url, options, headers, started, handoff is not None)
         if handoff is not None:
             fetched = dataclasses.replace(fetched, mode=FetchedBy.HANDOFF)
             if fetched.is_challenge:
@@ -178,9 +178,10 @@ class HttpFetcher:
         return fetched
 
     async def _attempts(
-        self, url: str, options: RequestOptions, headers: dict[str, str], started: float
+        self, url: str, options: RequestOptions, headers: dict[str, str], started: float, cookies: bool = False
     ) -> tuple[Fetched, dict[str, str]]:
-        """The answer, retried on 5xx and network errors, with the cookies the server set in it."""
+        """The answer, retried on 5xx and network errors, with the cookies the server set in it (read only when
+        `cookies`: parsing Set-Cookie headers costs as much as the rest of a small answer)."""
         host = host_of(url)
         attempts = self.settings.retries + 1
         last_error = "no attempt made"
@@ -200,11 +201,11 @@ class HttpFetcher:
                 delay = None
             else:
                 if response.status_code < 500 and response.status_code != 429:
-                    return self._fetched(url, response, content, options, started), _set_cookies(response)
+                    return self._fetched(url, response, content, options, started), _set_cookies(response, cookies)
                 last_error = f"HTTP {response.status_code}"
                 delay = _retry_after(response, cap=60.0)
                 if response.status_code == 429 or attempt == attempts - 1:
-                    return self._fetched(url, response, content, options, started), _set_cookies(response)
+                    return self._fetched(url, response, content, options, started), _set_cookies(response, cookies)
             if attempt < attempts - 1:
                 backoff = delay if delay is not None else self.settings.backoff_s * (2**attempt)
                 await asyncio.sleep(backoff * random.uniform(0.75, 1.25))

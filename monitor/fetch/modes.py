@@ -1,7 +1,8 @@
 """Fetch modes: how a source's page is obtained. Each mode is registered under the name used in sources.toml.
 
 - http: the plain client only (with a browser's hand-off cookies when there are some for the host);
-- browser: the browser, unless cookies it handed off still open the host;
+- browser: the browser, unless cookies it handed off still open the host (never for a captured request: only
+  the site's own page can make it);
 - auto: the plain client first, the browser only when a challenge is recognised.
 """
 
@@ -59,7 +60,7 @@ async def _browser(
     http: HttpFetcher, browser: BrowserFetcher | None, url: str, options: RequestOptions, request: BrowserRequest
 ) -> Fetched:
     host = host_of(url)
-    if http.handoff.get(host) is not None and not http.handoff.browser_only(host):
+    if request.capture is None and http.handoff.get(host) is not None and not http.handoff.browser_only(host):
         fetched = await http.fetch(url, options)
         if not fetched.is_challenge:
             return fetched

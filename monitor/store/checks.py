@@ -1,4 +1,9 @@
-"""Recording one check: snapshot, changes and their outbox rows in a single transaction."""
+"""Recording one check: snapshot, changes and their outbox rows in a single transaction.
+
+A check costs what changed: a page whose rows equal the stored listing (same digest) records the poll and
+nothing else; otherwise only the rows of this page and of the last listing are read, and only new, changed
+and gone rows are written.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,18 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from monitor.classify.fingerprint import title_fingerprint
 from monitor.config.sources import Source
 from monitor.store import outbox
-from monitor.store.db import insert_ignore
+from monitor.store.db import insert_ignore, insert_ignoring
+from monitor.store.listing import listed_items, listing_health
 from monitor.store.models import Change, Notice, Run, SourceState
 from monitor.values import (
     Attachment,
@@ -35,13 +42,14 @@ from monitor.values import (
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the store knows of a source before a check."""
+    """What the store knows of a source before a check: its one row, not its notices."""
 
-    known: dict[str, Item]  # every notice ever seen, by key
-    listing: list[Item]  # the last list page, in page order
     baselined: bool
     etag: str | None
     last_modified: str | None
+    listing: tuple[str, ...] = ()  # the keys of the last list page, in page order
+    digest: str | None = None  # of that page's rows: equal digests, nothing to compare or write
+    last_new_at: dt.datetime | None = None  # when the source last listed a notice never seen before
 
 
 def config_hash(source: Source) -> str:
@@ -54,44 +62,131 @@ def config_hash(source: Source) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
-def _insert_notice(session: Session, source_name: str, item: Item, now: dt.datetime) -> bool:
-    """The notice's row, unless another instance inserted it meanwhile; True when this one did."""
-    return insert_ignore(
-        session,
-        Notice.__table__,  # type: ignore[arg-type]
-        {
-            "source_name": source_name,
-            "key": item.key,
-            "title": item.title,
-            "url": item.url,
-            "published": item.published,
-            "first_seen_at": now,
-            "last_seen_at": now,
-        },
+def listing_digest(items: Sequence[Item]) -> str:
+    """The rows of a list page as a diff sees them (key, title, link, date, file), in page order."""
+    digest = hashlib.blake2b(digest_size=16)
+    for item in items:
+        published = item.published.isoformat() if item.published else ""
+        # stored text has no control characters, so these separators cannot occur inside a field
+        digest.update(f"{item.key}\x1f{item.title}\x1f{item.url}\x1f{published}\x1f{item.file:d}\x1e".encode())
+    return digest.hexdigest()
+
+
+def load_snapshot(session: Session, source: Source) -> Snapshot:
+    return load_snapshots(session, [source])[0]
+
+
+def load_snapshots(session: Session, sources: Sequence[Source]) -> list[Snapshot]:
+    """What the store knows of each source, in their order: one query per few hundred sources."""
+    state = SourceState.__table__.c
+    columns = (
+        state.name,
+        state.baselined,
+        state.etag,
+        state.last_modified,
+        state.config_hash,
+        state.listing,
+        state.listing_digest,
+        state.last_new_at,
     )
+    rows = {}
+    for chunk in _chunks(source.name for source in sources):
+        rows.update({row.name: row for row in session.execute(select(*columns).where(state.name.in_(chunk)))})
+    snapshots = []
+    for source in sources:
+        row = rows.get(source.name)
+        if row is None:
+            snapshots.append(Snapshot(baselined=False, etag=None, last_modified=None))
+            continue
+        trusted = row.config_hash == config_hash(source) and row.baselined
+        snapshots.append(
+            Snapshot(
+                baselined=row.baselined,
+                etag=row.etag if trusted else None,
+                last_modified=row.last_modified if trusted else None,
+                listing=tuple(row.listing or ()),
+                digest=row.listing_digest if row.baselined else None,
+                last_new_at=row.last_new_at,
+            )
+        )
+    return snapshots
 
 
-def _detail(notice: Notice) -> Detail | None:
-    if notice.body is None and not notice.attachments and notice.detail_error is None:
-        return None
-    return Detail(
-        body=notice.body or "",
-        published=notice.detail_published,
-        attachments=tuple(Attachment(**a) for a in notice.attachments or []),
-        attachment_text=notice.attachment_text or "",
-        error=notice.detail_error,
-    )
+_COMPARED = (Notice.key, Notice.title, Notice.url, Notice.published, Notice.is_file)
+_CHUNK = 500  # keys per IN (...) list, well under every driver's limit on bound parameters
 
 
-def _as_item(notice: Notice) -> Item:
-    return Item(
-        key=notice.key,
-        title=notice.title,
-        url=notice.url,
-        published=notice.published,
-        file=notice.is_file,
-        detail=_detail(notice),
-    )
+def _chunks(keys: Iterable[str]) -> Iterator[list[str]]:
+    ordered = sorted(set(keys))
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start : start + _CHUNK]
+
+
+def load_comparison(
+    session: Session, source: Source, snapshot: Snapshot, items: Sequence[Item]
+) -> tuple[dict[str, Item], list[Item]]:
+    """The stored rows a diff needs, without their texts: those of this page and of the last listing.
+
+    Nothing else of the source's history is read, so a check costs the same after ten thousand notices.
+    """
+    known: dict[str, Item] = {}
+    for chunk in _chunks([*(item.key for item in items), *snapshot.listing]):
+        query = select(*_COMPARED).where(Notice.source_name == source.name, Notice.key.in_(chunk))
+        for key, title, url, published, is_file in session.execute(query):
+            known[key] = Item(key=key, title=title, url=url, published=published, file=is_file)
+    return known, [known[key] for key in snapshot.listing if key in known]
+
+
+def load_details(session: Session, source: Source, keys: Iterable[str]) -> dict[str, Detail]:
+    """What following these notices read before, by key (only those that were followed)."""
+    details: dict[str, Detail] = {}
+    columns = (Notice.key, Notice.body, Notice.detail_published, Notice.attachments, Notice.attachment_text)
+    for chunk in _chunks(keys):
+        query = select(*columns, Notice.detail_error).where(Notice.source_name == source.name, Notice.key.in_(chunk))
+        for key, body, published, attachments, attachment_text, error in session.execute(query):
+            if body is None and not attachments and error is None:
+                continue
+            details[key] = Detail(
+                body=body or "",
+                published=published,
+                attachments=tuple(Attachment(**a) for a in attachments or []),
+                attachment_text=attachment_text or "",
+                error=error,
+            )
+    return details
+
+
+def _item_columns(item: Item) -> dict[str, Any]:
+    """What the list row and (when followed) the detail page said; a row without a detail keeps the old one."""
+    columns: dict[str, Any] = {"title": item.title, "url": item.url, "published": item.published, "is_file": item.file}
+    if item.detail is not None:
+        detail = item.detail
+        columns |= {
+            "body": detail.body,
+            "detail_published": detail.published,
+            "detail_error": detail.error,
+            "attachments": [dataclasses.asdict(a) for a in detail.attachments],
+            "attachment_text": detail.attachment_text,
+        }
+    return columns
+
+
+def _verdict_columns(verdict: Verdict | None) -> dict[str, Any]:
+    if verdict is None:
+        return {}
+    return {
+        "relevant": verdict.relevant,
+        "score": verdict.score,
+        "terms": list(verdict.terms),
+        "topics": list(verdict.topics),
+        "doc_type": verdict.doc_type,
+        "deadline": verdict.deadline,
+        # the reason with its places, and the facts a specialist looks for, kept with the notice
+        "matches": [{"term": m.term, "where": m.where, "weight": m.weight} for m in verdict.matches],
+        "gloss": verdict.gloss,
+        "document_number": verdict.document_number,
+        "contact": verdict.contact,
+    }
 
 
 def _state(session: Session, source: Source) -> SourceState:
@@ -112,42 +207,9 @@ def _state(session: Session, source: Source) -> SourceState:
             },
         )
         state = session.get_one(SourceState, source.name)
-    state.agency, state.region, state.url = source.agency, source.region, source.url
+    if (state.agency, state.region, state.url) != (source.agency, source.region, source.url):
+        state.agency, state.region, state.url = source.agency, source.region, source.url
     return state
-
-
-def load_snapshot(session: Session, source: Source) -> Snapshot:
-    state = session.get(SourceState, source.name)
-    notices = session.scalars(select(Notice).where(Notice.source_name == source.name)).all()
-    listing = sorted((n for n in notices if n.listed), key=lambda n: n.position)
-    trusted = state is not None and state.config_hash == config_hash(source) and state.baselined
-    return Snapshot(
-        known={n.key: _as_item(n) for n in notices},
-        listing=[_as_item(n) for n in listing],
-        baselined=bool(state and state.baselined),
-        etag=state.etag if trusted and state else None,
-        last_modified=state.last_modified if trusted and state else None,
-    )
-
-
-def _apply_item(notice: Notice, item: Item) -> None:
-    """What the list row and (when followed) the detail page said; a row without a detail keeps the old one."""
-    notice.is_file = item.file
-    if item.detail is None:
-        return
-    detail = item.detail
-    notice.body, notice.detail_published, notice.detail_error = detail.body, detail.published, detail.error
-    notice.attachments = [dataclasses.asdict(a) for a in detail.attachments]
-    notice.attachment_text = detail.attachment_text
-
-
-def _apply_verdict(notice: Notice, verdict: Verdict) -> None:
-    notice.relevant, notice.score = verdict.relevant, verdict.score
-    notice.terms, notice.topics = list(verdict.terms), list(verdict.topics)
-    notice.doc_type, notice.deadline = verdict.doc_type, verdict.deadline
-    # the reason with its places, and the facts a specialist looks for, kept with the notice
-    notice.matches = [{"term": m.term, "where": m.where, "weight": m.weight} for m in verdict.matches]
-    notice.gloss, notice.document_number, notice.contact = verdict.gloss, verdict.document_number, verdict.contact
 
 
 @dataclass(frozen=True)
@@ -165,86 +227,147 @@ class CheckRecord:
     duplicate_window: dt.timedelta = dt.timedelta(days=30)
 
 
+def record_unchanged(
+    session: Session, source: Source, fetched: Fetched, digest: str, now: dt.datetime, started: dt.datetime
+) -> CheckSummary | None:
+    """A healthy source whose page lists what the store lists, and still judged healthy (the caller judged
+    this page with `listing_health`): the poll is recorded in two statements, no notice read or written.
+
+    None unless the stored listing is that one and the source was healthy: a listing another instance
+    changed meanwhile needs its rows compared, and a source recovering from failures (or suspect) has an
+    incident to resolve; the caller records those the long way.
+    """
+    state = SourceState.__table__.c
+    recorded = session.execute(
+        update(SourceState.__table__)  # type: ignore[arg-type]
+        .where(
+            state.name == source.name,
+            state.baselined.is_(True),
+            state.listing_digest == digest,
+            state.status == Health.OK,
+        )
+        .values(
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            config_hash=config_hash(source),
+            last_checked_at=now,
+            last_ok_at=now,
+            last_elapsed_s=fetched.elapsed_s,
+            fetch_mode=fetched.mode,
+        )
+        .returning(state.item_count)
+    ).first()
+    if recorded is None:
+        return None
+    summary = CheckSummary(source=source.name, outcome=CheckOutcome.OK, items=recorded.item_count)
+    _add_run(session, summary, started, now, fetched.elapsed_s)
+    return summary
+
+
+def _record_validators(state: SourceState, source: Source, fetched: Fetched) -> None:
+    state.etag, state.last_modified = fetched.etag, fetched.last_modified
+    state.config_hash = config_hash(source)
+
+
+def _insert_new(session: Session, record: CheckRecord) -> dict[str, int]:
+    """The new rows in one statement; returns the ids of those this transaction inserted, by key.
+
+    A row another instance inserted meanwhile is skipped (ON CONFLICT DO NOTHING): that instance stored it
+    with its alerts.
+    """
+    if not record.diff.new:
+        return {}
+    now = record.now
+    rows = [
+        {
+            "source_name": record.source.name,
+            "key": item.key,
+            **_item_columns(item),
+            **_verdict_columns(record.verdicts.get(item.key)),
+            "listed": True,
+            "first_seen_at": now,
+            "last_seen_at": now,
+            "fingerprint": title_fingerprint(item.title),
+        }
+        for item in record.diff.new
+    ]
+    table: Table = Notice.__table__  # type: ignore[assignment]
+    inserted: dict[str, int] = {}
+    for rows_at_once in (rows[i : i + 100] for i in range(0, len(rows), 100)):
+        # rows of one statement share their columns: fill the ones some rows lack with their defaults
+        columns = {column for row in rows_at_once for column in row}
+        for row in rows_at_once:
+            for column in columns - row.keys():
+                row[column] = _DEFAULTS.get(column)
+        statement = insert_ignoring(session, table).values(rows_at_once).returning(table.c.key, table.c.id)
+        inserted.update({key: ident for key, ident in session.execute(statement)})
+    return inserted
+
+
+_DEFAULTS: dict[str, Any] = {"relevant": False, "score": 0.0, "terms": [], "topics": []}
+
+
 def record_success(session: Session, record: CheckRecord) -> CheckSummary:
     """Store the new snapshot, the changes and the deliveries they cause. The caller commits once.
 
-    A new notice whose document another source published within the duplicate window becomes a sighting
-    of that notice: logged, linked, never alerted a second time.
+    Only what changed is written: new rows in one statement, changed and gone rows one by one, the
+    listing's flags in set-based updates. New and changed are decided again against the store as it is
+    inside this transaction: another instance may have recorded the same page a moment ago, and then this
+    one has nothing to add. A new notice whose document another source published within the duplicate
+    window becomes a sighting of that notice: logged, linked, never alerted a second time.
     """
     source, diff, now = record.source, record.diff, record.now
     state = _state(session, source)
-    notices = {n.key: n for n in session.scalars(select(Notice).where(Notice.source_name == source.name))}
-    current_keys = {item.key for item in record.items}
-    new_keys = {item.key for item in diff.new}
-    changed_keys = {current.key for _, current in diff.changed}
-    gone_keys = {item.key for item in diff.gone}
-    deliveries = relevant_new = 0
+    current_keys = [item.key for item in record.items]
     done_elsewhere: collections.Counter[ChangeKind] = collections.Counter()
+    deliveries = relevant_new = 0
 
-    for position, item in enumerate(record.items):
-        notice = notices.get(item.key)
-        # new and changed are decided again against the store as it is inside this transaction: another
-        # instance may have recorded the same page a moment ago, and then this one has nothing to add
-        first_here = notice is None and _insert_notice(session, source.name, item, now)
-        if notice is None:
-            notice = session.scalars(
-                select(Notice).where(Notice.source_name == source.name, Notice.key == item.key)
-            ).one()
-            notices[item.key] = notice
-        stored_before = None if first_here else (notice.title, notice.url, notice.published)
-        previous: dict[str, object] = {
-            "title": notice.title,
-            "url": notice.url,
-            "published": notice.published.isoformat() if notice.published else None,
-        }
-        notice.title, notice.url, notice.published = item.title, item.url, item.published
-        notice.listed, notice.position, notice.last_seen_at, notice.gone_at = True, position, now, None
-        _apply_item(notice, item)
-        if item.key in record.verdicts:
-            _apply_verdict(notice, record.verdicts[item.key])
-        if notice.fingerprint is None or item.key in changed_keys:
-            notice.fingerprint = title_fingerprint(item.title)
-        if diff.baseline or (item.key not in new_keys and item.key not in changed_keys):
-            continue
-        if item.key in new_keys and not first_here:
-            done_elsewhere[ChangeKind.NEW] += 1  # another instance stored it first, with its alerts
-            continue
-        if item.key in changed_keys and stored_before == item.fingerprint():
-            done_elsewhere[ChangeKind.CHANGED] += 1
-            continue
-        session.flush()  # ids for the change and delivery rows
-        kind = ChangeKind.NEW if item.key in new_keys else ChangeKind.CHANGED
-        change = _change(notice, kind, now, previous if kind is ChangeKind.CHANGED else {})
-        session.add(change)
-        if kind is not ChangeKind.NEW:
-            continue
-        session.flush()
-        already_told: set[tuple[str, str]] = set()
-        if original := _earlier_sighting(session, notice, now - record.duplicate_window):
-            notice.canonical_id = original.id
-            change.previous = {"duplicate_of": original.id, "source": original.source_name, "url": original.url}
-            # only who was (or will be) alerted of the original is spared the repost: a baseline original,
-            # or one a subscription filtered out, alerted nobody
-            already_told = outbox.told_of(session, original.id)
-        relevant_new += int(notice.relevant)
-        for route in record.routes.get(item.key, ()):
-            if (route.subscription, route.channel) in already_told:
+    inserted = _insert_new(session, record)
+    done_elsewhere[ChangeKind.NEW] = len(diff.new) - len(inserted)
+    if not diff.baseline:
+        for item in diff.new:
+            if item.key not in inserted:
                 continue
-            deliveries += outbox.enqueue_notice(session, change.id, notice.id, route, now)
+            notice = session.get_one(Notice, inserted[item.key])
+            relevant_new += int(notice.relevant)
+            change = _change(notice, ChangeKind.NEW, now, {})
+            session.add(change)
+            session.flush()  # its id, for the delivery rows
+            deliveries += _enqueue(session, notice, change, record.routes.get(item.key, ()), record, now)
+    for _, item in diff.changed:
+        if not _record_changed(session, record, item):
+            done_elsewhere[ChangeKind.CHANGED] += 1
 
-    for key, notice in notices.items():
-        if key in current_keys or not notice.listed:
+    left = set(state.listing or ()) - set(current_keys)
+    for chunk in _chunks(left):  # scrolled off or taken down: no longer listed
+        session.execute(
+            update(Notice)
+            .where(Notice.source_name == source.name, Notice.key.in_(chunk))
+            .values(listed=False)
+            .execution_options(synchronize_session=False)
+        )
+    for chunk in _chunks(current_keys):
+        session.execute(
+            update(Notice)
+            .where(Notice.source_name == source.name, Notice.key.in_(chunk))
+            .values(listed=True, gone_at=None, last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    for item in diff.gone:
+        gone = session.scalars(
+            select(Notice).where(Notice.source_name == source.name, Notice.key == item.key)
+        ).one_or_none()
+        if gone is None or gone.gone_at is not None:
             continue
-        notice.listed = False
-        if key in gone_keys:
-            notice.gone_at = now
-            session.flush()
-            session.add(_change(notice, ChangeKind.GONE, now, {}))
+        gone.gone_at, gone.listed = now, False
+        session.add(_change(gone, ChangeKind.GONE, now, {}))
 
     state.baselined = True
-    state.etag, state.last_modified = record.fetched.etag, record.fetched.last_modified
-    state.config_hash = config_hash(source)
-    _mark_health(state, Health.OK, None, now, record.fetched)
+    state.listing, state.listing_digest = current_keys, listing_digest(record.items)
+    if inserted:
+        state.last_new_at = now
+    _record_validators(state, source, record.fetched)
+    _mark_health(state, *listing_health(source, record.items, state.last_new_at, now), now, record.fetched)
     state.last_ok_at = now
     state.item_count = len(record.items)
     summary = CheckSummary(
@@ -260,6 +383,44 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
     )
     _add_run(session, summary, record.started, now, record.fetched.elapsed_s)
     return summary
+
+
+def _enqueue(
+    session: Session, notice: Notice, change: Change, routes: Sequence[Route], record: CheckRecord, now: dt.datetime
+) -> int:
+    """The alerts of one new notice; who was (or will be) alerted of an earlier sighting is spared."""
+    already_told: set[tuple[str, str]] = set()
+    if original := _earlier_sighting(session, notice, now - record.duplicate_window):
+        notice.canonical_id = original.id
+        change.previous = {"duplicate_of": original.id, "source": original.source_name, "url": original.url}
+        # a baseline original, or one a subscription filtered out, alerted nobody
+        already_told = outbox.told_of(session, original.id)
+    return sum(
+        outbox.enqueue_notice(session, change.id, notice.id, route, now)
+        for route in routes
+        if (route.subscription, route.channel) not in already_told
+    )
+
+
+def _record_changed(session: Session, record: CheckRecord, item: Item) -> bool:
+    """One changed row and its log entry; False when the store holds these values already."""
+    notice = session.scalars(
+        select(Notice).where(Notice.source_name == record.source.name, Notice.key == item.key)
+    ).one_or_none()
+    if notice is None or (notice.title, notice.url, notice.published) == item.fingerprint():
+        return False  # another instance stored this very change first, with its log entry
+    previous: dict[str, object] = {
+        "title": notice.title,
+        "url": notice.url,
+        "published": notice.published.isoformat() if notice.published else None,
+    }
+    columns = _item_columns(item) | _verdict_columns(record.verdicts.get(item.key))
+    for name, value in columns.items():
+        setattr(notice, name, value)
+    notice.fingerprint = title_fingerprint(item.title)
+    session.flush()
+    session.add(_change(notice, ChangeKind.CHANGED, record.now, previous))
+    return True
 
 
 def _change(notice: Notice, kind: ChangeKind, now: dt.datetime, previous: dict[str, object]) -> Change:
@@ -304,7 +465,9 @@ def record_not_modified(
     session: Session, source: Source, fetched: Fetched, now: dt.datetime, started: dt.datetime
 ) -> CheckSummary:
     state = _state(session, source)
-    _mark_health(state, Health.OK, None, now, fetched)
+    # an unchanged page is judged again: dates that stopped moving grow stale while the page stays the same
+    listed = listed_items(session, source.name, state.listing or [])
+    _mark_health(state, *listing_health(source, listed, state.last_new_at, now), now, fetched)
     state.last_ok_at = now
     summary = CheckSummary(source=source.name, outcome=CheckOutcome.NOT_MODIFIED, items=state.item_count)
     _add_run(session, summary, started, now, fetched.elapsed_s)
@@ -329,19 +492,20 @@ def record_problem(
 
 
 def _add_run(session: Session, summary: CheckSummary, started: dt.datetime, now: dt.datetime, elapsed: float) -> None:
-    session.add(
-        Run(
-            source_name=summary.source,
-            started_at=started,
-            finished_at=now,
-            outcome=summary.outcome,
-            items=summary.items,
-            new=summary.new,
-            changed=summary.changed,
-            gone=summary.gone,
-            elapsed_s=elapsed,
-            reason=summary.reason,
-        )
+    session.execute(
+        insert(Run.__table__),  # type: ignore[arg-type]
+        {
+            "source_name": summary.source,
+            "started_at": started,
+            "finished_at": now,
+            "outcome": summary.outcome,
+            "items": summary.items,
+            "new": summary.new,
+            "changed": summary.changed,
+            "gone": summary.gone,
+            "elapsed_s": elapsed,
+            "reason": summary.reason,
+        },
     )
 
 
@@ -349,7 +513,10 @@ def record_history(
     session: Session, source: Source, items: Sequence[Item], verdicts: Mapping[str, Verdict], now: dt.datetime
 ) -> int:
     """Older notices from back-fill pages: known from now on, never alerted, not part of the page-1 listing."""
-    known = set(session.scalars(select(Notice.key).where(Notice.source_name == source.name)))
+    known: set[str] = set()
+    for chunk in _chunks(item.key for item in items):
+        query = select(Notice.key).where(Notice.source_name == source.name, Notice.key.in_(chunk))
+        known.update(session.scalars(query))
     added = 0
     for item in items:
         if item.key in known:
@@ -357,18 +524,13 @@ def record_history(
         notice = Notice(
             source_name=source.name,
             key=item.key,
-            title=item.title,
-            url=item.url,
-            published=item.published,
             listed=False,
-            position=0,
             first_seen_at=now,
             last_seen_at=now,
             fingerprint=title_fingerprint(item.title),
+            **_item_columns(item),
+            **_verdict_columns(verdicts.get(item.key)),
         )
-        _apply_item(notice, item)
-        if item.key in verdicts:
-            _apply_verdict(notice, verdicts[item.key])
         session.add(notice)
         known.add(item.key)
         added += 1

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, Table, create_engine, event
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:  # Alembic is imported only when the schema has to move
+    from alembic.config import Config
 
 
 def migrations_dir() -> Path:
@@ -59,6 +60,8 @@ def open_database(url: str) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
@@ -66,6 +69,8 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade_database(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     config = alembic_config(engine)
     # one write transaction: a kill leaves the schema as it was, and two processes upgrading at once wait
     with engine.connect().execution_options(**{_IMMEDIATE: True}) as connection, connection.begin():
@@ -78,6 +83,37 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest schema revision these migrations know."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
+_REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
+
+
+def newest_revision_file() -> str:
+    """The head revision as the migration files name it (NNNN_what.py, revision "NNNN", one line of them):
+    known without loading Alembic, which a start on a current schema does not need."""
+    names = (path.name for path in (migrations_dir() / "versions").iterdir())
+    return max(match.group(1) for name in names if (match := _REVISION_FILE.match(name)))
+
+
+def schema_is_current(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    except DBAPIError:  # no schema yet
+        return False
+    return version == newest_revision_file()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -96,15 +132,24 @@ def write_transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+def insert_ignoring(session: Session, table: Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for this session's database (SQLite or PostgreSQL); add values."""
+    if session.get_bind().dialect.name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.insert(table).on_conflict_do_nothing()
+
+
 def insert_ignore(session: Session, table: Table, values: dict[str, Any]) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING, on SQLite and PostgreSQL alike; True when the row was inserted.
+    """One row unless it exists already; True when it was inserted.
 
     A row that exists already (written by another instance, or by a retry) is "already done", never an
     error that would fail the transaction around it.
     """
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
     key = next(iter(table.primary_key.columns))
     # RETURNING rather than rowcount, which drivers report differently for a skipped row
-    statement = insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    statement = insert_ignoring(session, table).values(**values).returning(key)
     return session.execute(statement).first() is not None

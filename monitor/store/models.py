@@ -66,6 +66,11 @@ class SourceState(Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     item_count: Mapped[int] = mapped_column(Integer, default=0)
+    # the last list page: its keys in page order, and a digest of its rows (key, title, link, date) that
+    # lets a check whose page did not change record the poll and nothing else
+    listing: Mapped[list[str] | None] = mapped_column(JSON)
+    listing_digest: Mapped[str | None] = mapped_column(String(64))
+    last_new_at: Mapped[dt.datetime | None]  # the last check that listed a notice never seen before
     last_checked_at: Mapped[dt.datetime | None]
     last_ok_at: Mapped[dt.datetime | None]
     last_elapsed_s: Mapped[float | None] = mapped_column(Float)
@@ -85,8 +90,9 @@ class Notice(Base):
     url: Mapped[str] = mapped_column(Text)
     published: Mapped[dt.date | None] = mapped_column(Date)
     listed: Mapped[bool] = mapped_column(Boolean, default=True)  # on the list page at the last check
-    position: Mapped[int] = mapped_column(Integer, default=0)
     first_seen_at: Mapped[dt.datetime]
+    # the last check that wrote this source's listing (a poll that found the page unchanged writes no
+    # rows: while `listed`, the source's last_ok_at is when it was last seen)
     last_seen_at: Mapped[dt.datetime]
     gone_at: Mapped[dt.datetime | None]
     relevant: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -10,29 +10,37 @@ offline on 127.0.0.1:
   cookies are bound to the User-Agent that first used them and expire after `uses` requests, after which
   the challenge comes back;
 - pages that passed still carry the inline `$_ts` script, as the real sites' do;
-- `signed` paths (an API) also require the signature that the site's script adds to the page's own
-  fetch()/XMLHttpRequest calls: cookies alone do not open them;
+- `signed` paths (an API) also require the token the site's script appends to the query string of the page's
+  own XMLHttpRequest calls (`?MmEwMD=…`, computed from the script's cookie, the path and the time, as the
+  real script hooks `XMLHttpRequest.open` for the jQuery pages it guards): cookies alone do not open them,
+  nor does a fetch() that passes the hook by; a request without it gets the challenge again;
 - `burst` answers more than N requests within a window with the firewall's 403 page for a while.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
+import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from monitor.testing.localsite import LocalSite, Page, SeenRequest
 
 SEED_COOKIE = "FSSBBIl1UgzbN7NO"  # set by the server, HttpOnly
 TOKEN_COOKIE = "FSSBBIl1UgzbN7NP"  # computed by the script
+QUERY_TOKEN = "MmEwMD"  # appended by the script to the page's own XMLHttpRequest URLs
+TOKEN_TTL_S = 300  # how old (or how far ahead) the time in a query token may be
 SCRIPT_PATH = "/4QbVtADbnLVIc/c.FxJzG50F.c6e1f2b.js"
 _META_ID = "9DhefwqGPrzGxEp9hPaoag"
 _ROUNDS = 200
 
-_SCRIPT = """(function () {
+_SCRIPT = (
+    """(function () {
   var TOKEN = "__TOKEN__";
   function h(s) {
     var x = 0x811c9dc5;
@@ -52,13 +60,12 @@ _SCRIPT = """(function () {
   var token = found ? found[1] : "";
   function sign(url) {
     var u = new URL(url, location.href);
-    if (u.host === location.host) u.searchParams.set("_sig", h(token + u.pathname));
+    if (u.host === location.host) {
+      var t = String(Math.floor(Date.now() / 1000));
+      u.searchParams.set("__QUERY__", t + "." + h(token + u.pathname + t));
+    }
     return u.toString();
   }
-  var nativeFetch = window.fetch;
-  window.fetch = function (input, init) {
-    return nativeFetch.call(window, typeof input === "string" ? sign(input) : input, init);
-  };
   var open = XMLHttpRequest.prototype.open;
   XMLHttpRequest.prototype.open = function (method, url) {
     var args = Array.prototype.slice.call(arguments);
@@ -66,7 +73,10 @@ _SCRIPT = """(function () {
     return open.apply(this, args);
   };
 })();
-""".replace("__TOKEN__", TOKEN_COOKIE).replace("__ROUNDS__", str(_ROUNDS))
+""".replace("__TOKEN__", TOKEN_COOKIE)
+    .replace("__ROUNDS__", str(_ROUNDS))
+    .replace("__QUERY__", QUERY_TOKEN)
+)
 
 _TS_SETTINGS = (
     '<meta id="{mid}" content="{nonce}" r=\'m\'>'
@@ -94,6 +104,38 @@ WAF_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>403</title
 """.encode()
 
 
+_LIST_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{title}</title></head>
+<body><ul id="list"></ul>
+<script>
+// what the site's list pages do on load: $.ajax({{url, type: "post", data}}) and render data.records
+(function () {{
+  var xhr = new XMLHttpRequest();
+  xhr.open("POST", {api});
+  xhr.setRequestHeader("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8");
+  xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+  xhr.onload = function () {{
+    var list = document.getElementById("list");
+    try {{
+      JSON.parse(xhr.responseText).data.records.forEach(function (r) {{
+        var li = document.createElement("li");
+        li.textContent = r.title;
+        list.appendChild(li);
+      }});
+    }} catch (e) {{ list.setAttribute("data-error", String(xhr.status)); }}
+  }};
+  xhr.send({body});
+}})();
+</script></body></html>
+"""
+
+
+def api_list_page(api: str, form: Mapping[str, str], title: str = "列表") -> bytes:
+    """A list page of the site whose own script posts `form` to `api` (through the hooked XMLHttpRequest) and
+    renders the records it gets back, as CDE's list pages do."""
+    return _LIST_PAGE.format(title=title, api=json.dumps(api), body=json.dumps(urlencode(form))).encode()
+
+
 def digest(text: str) -> str:
     """The script's hash (32-bit FNV-1a, repeated), computed the same way on the server."""
     x = 0x811C9DC5
@@ -101,6 +143,20 @@ def digest(text: str) -> str:
         for char in text:
             x = ((x ^ ord(char)) * 0x01000193) & 0xFFFFFFFF
     return f"{x:08x}"
+
+
+def query_token(token: str, path: str, at: float) -> str:
+    """The query token the script appends to a request for `path` at time `at`, given its cookie `token`."""
+    t = str(int(at))
+    return f"{t}.{digest(token + path + t)}"
+
+
+def query_token_valid(value: str | None, token: str, path: str) -> bool:
+    """Made by the script for this path, with this session's cookie, recently."""
+    t, _, _ = (value or "").partition(".")
+    if not t.isdigit() or abs(time.time() - int(t)) > TOKEN_TTL_S:
+        return False
+    return value == query_token(token, path, int(t))
 
 
 @dataclass(frozen=True)
@@ -142,6 +198,7 @@ class ChallengeSite(LocalSite):
         self.challenges = 0  # 412 pages served
         self.passes = 0  # real pages served to a client holding valid cookies
         self.refusals = 0  # firewall 403s
+        self.unsigned = 0  # requests to a signed path refused for want of a valid query token
         self._sessions: dict[str, _Session] = {}
         self._recent: deque[float] = deque()
         self._banned_until = 0.0
@@ -165,7 +222,8 @@ class ChallengeSite(LocalSite):
             agent = request.headers.get("User-Agent")
             if session is None or cookies.get(TOKEN_COOKIE) != session.token or session.user_agent not in (None, agent):
                 return self._challenge(new_session=True)
-            if path in self.signed and _query(request.path, "_sig") != digest(session.token + path):
+            if path in self.signed and not query_token_valid(_query(request.path, QUERY_TOKEN), session.token, path):
+                self.unsigned += 1
                 return self._challenge(new_session=False)
             session.user_agent = agent
             session.uses_left -= 1

@@ -117,7 +117,6 @@ def seed_notices(sessions: sessionmaker[Session], count: int, today: dt.date | N
                     "url": f"https://{name}.example.gov.cn/c/{index}.html",
                     "published": published,
                     "listed": False,
-                    "position": 0,
                     "first_seen_at": seen,
                     "last_seen_at": seen,
                     "relevant": relevant,

@@ -11,6 +11,8 @@ SZ = Source(
     region="CN-GD-SZ",
     url="https://www.szrd.gov.cn/",
     kind="html",
+    evidence="unverified",
+    evidence_note="a test source",
     extract={"item": "li"},
 )
 ITEM = Item(key="1", title="深圳经济特区细胞和基因产业促进条例", url="https://www.szrd.gov.cn/1.html")

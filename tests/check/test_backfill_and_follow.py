@@ -91,7 +91,7 @@ def test_follow_fetches_detail_body_date_and_attachments(site, inbox, settings_f
 
 def test_a_json_api_answering_with_the_challenge_page_is_blocked(site, settings_for):
     settings = settings_for()
-    source = local_source(site, "cde-guidelines")
+    source = local_source(site, "cde-guidelines", fetch="auto")  # plain first: the answer is the challenge
     serve(site, source, site_page("nmpa-412-challenge.html"), status=202)
 
     report = in_pipeline(settings, None, lambda pipeline: pipeline.check(source))

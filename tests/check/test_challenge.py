@@ -204,7 +204,8 @@ def test_after_a_refusal_the_host_is_polled_one_request_at_a_time_with_spacing(s
 def test_a_source_on_back_off_is_reported_blocked_with_the_time_of_the_next_try(site, settings_for):
     settings = settings_for()
     database = open_store(settings)
-    source = catalogue()["cde-guidelines"].model_copy(update={"url": site.url("/zdyz/getDomesticGuideList")})
+    api = site.url("/zdyz/getDomesticGuideList")
+    source = catalogue()["cde-guidelines"].model_copy(update={"url": api, "fetch": "auto"})
     site.set("/zdyz/getDomesticGuideList", Page(site_page("cde-403-waf.html"), status=403))
     report = check(settings, database, source)
     assert report.summary.outcome == "blocked" and report.fetched.retry_after_s > 0

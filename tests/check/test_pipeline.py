@@ -100,7 +100,7 @@ def test_selector_rot_is_a_health_event_not_everything_gone(site, settings_for):
 def test_json_source_via_form_post(site, inbox, settings_for):
     settings = settings_for(inbox.apprise_url())
     database = open_store(settings)
-    source = local_source(site, "cde-guidelines")
+    source = local_source(site, "cde-guidelines", fetch="auto")  # this local API answers a plain client
     data = json.loads(site_page("cde-guidelines.json"))
     serve(site, source, json.dumps(data, ensure_ascii=False).encode(), content_type="application/json")
     cycle(settings, [source], database)

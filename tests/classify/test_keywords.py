@@ -113,3 +113,137 @@ def test_document_numbers(text, number):
 )
 def test_device_look_alikes_from_the_same_agencies(title):
     assert not classify(title).relevant
+
+
+@pytest.mark.parametrize(
+    ("title", "topic"),
+    [
+        (
+            "Technical Guideline for the Pharmaceutical Study and Evaluation of Cell-Based Immunotherapy Products (Draft for Comments)",
+            "cell_therapy",
+        ),
+        (
+            "Technical Guideline for the Clinical Trial of Cellular Therapy Products Based on the Human Stem Cell and its derivatives (Draft for Comments)",
+            "cell_therapy",
+        ),
+        (
+            'CDE issued the "Technical Guidelines for Clinical Trials of Mesenchymal Stem Cells for Prevention and Treatment of graft-versus-host Disease", which will be implemented as of the date of publication',
+            "cell_therapy",
+        ),
+        ("Considerations for the Development of Chimeric Antigen Receptor (CAR) T Cell Products", "cell_therapy"),
+        ("Technical Guidelines on CMC Study and Evaluation of Oncolytic Virus Products (Trial)", "gene_therapy"),
+        (
+            "Testing of Retroviral Vector-Based Human Gene Therapy Products for Replication Competent Retrovirus During Product Manufacture and Patient Follow-up",
+            "gene_therapy",
+        ),
+        (
+            "Guideline on Quality, Non-Clinical and Clinical Requirements for Investigational Advanced Therapy Medicinal Products in Clinical Trials (EMA/CAT/852602/2018)",
+            "cgt_policy",
+        ),
+    ],
+)
+def test_english_guideline_titles_are_relevant(title, topic):
+    verdict = classify(title)
+    assert verdict.relevant
+    assert topic in verdict.topics
+    assert verdict.gloss
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "Gene-Modified Cellular Therapy Products",
+        "gene modified cell therapy product",
+        "GENETICALLY MODIFIED CELL THERAPIES",
+        "Ｇｅｎｅ－ｍｏｄｉｆｉｅｄ cellular therapy",
+    ],
+)
+def test_english_word_forms_match_one_term(spelling):
+    verdict = classify(spelling)
+    assert verdict.relevant
+    assert set(verdict.terms) == {"gene modified", "cell therapy"}
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Lithium-ion cells and batteries used in portable electronic equipment-Safety requirements",
+        "Viral Safety Evaluation of Biotechnology Products Derived from Cell Lines of Human or Animal Origin",
+        "Hepatitis c viral nucleic acid genotyping test kit Registration guideline",
+        "Human Epidermal Growth Factor receptor 2 gene amplification test kit (fluorescence in situ hybridization) Registration guideline.",
+        "Definitions for Genomic Biomarkers, Pharmacogenomics, Pharmacogenetics, Genomic Data and Sample Coding Categories",
+        "Safety assessment of genetically modified organisms",
+        "Stem cell cosmetics are a false concept",
+        "Cellular phone battery safety",
+    ],
+)
+def test_english_look_alikes_are_not_relevant(title):
+    assert not classify(title).relevant
+
+
+@pytest.mark.parametrize(
+    ("title", "term"),
+    [
+        ("基因组编辑产品药学研究与评价技术指导原则", "基因组编辑"),
+        ("碱基编辑治疗产品非临床研究技术要求", "碱基编辑"),
+        ("Human Gene Therapy Products Incorporating Human Genome Editing", "genome editing"),
+        ("上海市促进细胞免疫治疗产业发展若干措施", "细胞免疫治疗"),
+    ],
+)
+def test_editing_and_immunotherapy_terms(title, term):
+    verdict = classify(title)
+    assert verdict.relevant and term in verdict.terms
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "总局关于发布结核分枝杆菌特异性细胞免疫反应检测试剂注册技术审查指导原则的通告（2018年第57号）",
+        "“干细胞化妆品”是个伪概念",
+        "细胞培养肉新食品原料安全性审查要点",
+        "兽用干细胞制品管理规定",
+    ],
+)
+def test_cell_look_alikes_outside_cell_therapy(title):
+    assert not classify(title).relevant
+
+
+@pytest.mark.parametrize(
+    ("title", "doc_type"),
+    [
+        (
+            "Technical Guideline for the Pharmaceutical Study and Evaluation of Gene Therapy Products (Draft for Comments)",
+            "draft_for_comment",
+        ),
+        (
+            "Technical Guideline for the Non-clinical Study of Gene-Modified Cellular Therapy Products (Interim)",
+            "guideline",
+        ),
+        ("NMPA Approves First CAR-T Cell Therapy", "approval"),
+        ("Administrative Measures for Stem Cell Clinical Research", "regulation"),
+        ("NMPA Released Announcement on Issuance of Electronic Drug Registration Certificates", "announcement"),
+        ("Notice on Stem Cell Clinical Research Filing", "notice"),
+        ("Post-Approval Safety Data Management", None),  # "approval" alone is not an approval
+    ],
+)
+def test_english_document_types(title, doc_type):
+    assert classify(title).doc_type == doc_type
+
+
+def test_document_types_in_one_pass_agree_with_trying_each_pattern_in_turn():
+    from monitor.classify.normalise import normalise
+
+    classifier = default_classifier()
+    titles = [
+        "关于公开征求《细胞治疗产品生产质量管理指南（征求意见稿）》意见的通知",
+        "国家药监局批准首个干细胞治疗药品上市的公告",
+        "药品注册管理办法政策解读问答",
+        "关于印发行动方案的通知",
+        "Draft Guidance: Notice of Approval Rules",
+        "marketing authorisation of an advanced therapy",
+        "无关标题",
+    ]
+    for title in titles:
+        text = normalise(title)
+        expected = next((d.name for d in classifier._doc_types if d.pattern.search(text)), None)
+        assert classifier.doc_type(title) == expected, title

@@ -19,6 +19,8 @@ region = "CN"
 url = "https://www.nmpa.gov.cn/xxgk/ggtg/index.html"
 kind = "html"
 follow = "yes"
+evidence = "unverified"
+evidence_note = "a broken entry"
 [source.extract]
 item = "div..x"
 """
@@ -47,7 +49,7 @@ def test_configuration_errors_print_verbatim_all_at_once_with_file_line_and_fiel
     assert f"{tmp_path}/sources.toml:2: [[source]] #1 (Bad Name): field 'name'" in lines[0]
     assert r"'^[a-z0-9][a-z0-9_\-]*$'" in lines[0]  # the pattern survives printing
     assert "sources.toml:7:" in lines[1] and "must be true or false, not 'yes'" in lines[1] and "hint:" in lines[1]
-    assert "sources.toml:9:" in lines[2] and "not a valid CSS selector: 'div..x'" in lines[2]
+    assert "sources.toml:11:" in lines[2] and "not a valid CSS selector: 'div..x'" in lines[2]
     assert "3 problems" in lines[3]
 
     result = run_cli("--config", write(tmp_path, "cgt-monitor.toml", BAD_DEPLOYMENT), "validate")

@@ -12,6 +12,8 @@ agency = "NMPA"
 region = "CN"
 url = "https://www.nmpa.gov.cn/xxgk/ggtg/index.html"
 kind = "html"
+evidence = "unverified"
+evidence_note = "a test entry"
 [source.extract]
 item = "div.list ul li"
 """
@@ -41,7 +43,7 @@ def test_missing_field_names_file_line_source_and_field(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_sources(path)
     message = str(caught.value)
-    assert f"{path}:11" in message  # the second [[source]] header
+    assert f"{path}:13" in message  # the second [[source]] header
     assert "[[source]] #2 (second)" in message
     assert "'url'" in message and "required" in message
 
@@ -82,7 +84,25 @@ def test_toml_syntax_error_carries_the_parser_line(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_sources(write(tmp_path, VALID + "\n[[source]\n"))
     assert "TOML syntax error" in str(caught.value)
-    assert caught.value.line == 11
+    assert caught.value.line == 13
+
+
+def test_a_source_that_says_nothing_of_its_evidence_is_unverified(tmp_path):
+    bare = VALID.replace('evidence = "unverified"\nevidence_note = "a test entry"\n', "")
+    (source,) = load_sources(write(tmp_path, bare))
+    assert source.evidence == "unverified" and source.evidence_note == ""
+
+
+def test_evidence_is_one_of_three_levels_and_a_claim_needs_its_note(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_sources(write(tmp_path, VALID.replace('evidence = "unverified"', 'evidence = "verified"')))
+    assert caught.value.line == 8 and "recorded" in str(caught.value) and "unverified" in str(caught.value)
+    claim = VALID.replace('evidence = "unverified"', 'evidence = "recorded"')
+    with pytest.raises(ConfigError) as caught:
+        load_sources(write(tmp_path, claim.replace('"a test entry"', '""')))
+    assert caught.value.line == 9 and "evidence_note" in str(caught.value) and "needs a note" in str(caught.value)
+    (source,) = load_sources(write(tmp_path, claim))
+    assert source.evidence == "recorded" and source.evidence_note == "a test entry"
 
 
 def test_sources_path_precedence(tmp_path, monkeypatch):
@@ -104,3 +124,38 @@ def test_extract_options_are_typed_and_a_copy_with_other_selectors_gets_its_own(
     other = source.model_copy(update={"extract": {"item": "ul.infoList li", "title": "h4 a"}})
     assert other.options.item == "ul.infoList li" and other.options.title == "h4 a"
     assert source.options.item == "div.list ul li"
+
+
+CAPTURED = """
+[[source]]
+name = "cde-news"
+agency = "CDE"
+region = "CN"
+url = "https://www.cde.org.cn/main/news/getList"
+kind = "json"
+fetch = "browser"
+capture = { page = "/main/news/listpage/545cf855a50574699b46b26bcb165f32" }
+[source.extract]
+records = "data.records"
+link = "/main/news/viewInfoCommon/{newsIdCode}"
+"""
+
+
+def test_a_captured_list_page_is_resolved_against_the_url(tmp_path):
+    (source,) = load_sources(write(tmp_path, CAPTURED))
+    assert source.capture_page == "https://www.cde.org.cn/main/news/listpage/545cf855a50574699b46b26bcb165f32"
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (('fetch = "browser"', 'fetch = "http"'), 'needs a browser: set fetch = "browser"'),
+        (('page = "/main', 'page = "https://www.example.com/main'), "not on the source's own site (www.cde.org.cn)"),
+        (("capture = { page", "capture = { pgae"), "unknown field"),
+        (("capture = {", 'page_url = "list_{n}"\ncapture = {'), "pages through page_param"),
+    ],
+)
+def test_a_bad_capture_names_its_line_and_field(tmp_path, change, said):
+    with pytest.raises(ConfigError) as caught:
+        load_sources(write(tmp_path, CAPTURED.replace(*change)))
+    assert caught.value.line in (9, 10) and "field 'capture" in str(caught.value) and said in str(caught.value)

@@ -13,7 +13,13 @@ urls[1]="https://kw.beijing.gov.cn/art/2026/8/1/art_736_1.html"; headers[1]="关
 
 def test_parallel_javascript_arrays_become_items():
     source = Source(
-        name="bj", agency="BJSTC", region="CN-BJ", url="https://kw.beijing.gov.cn/col/col736/index.html", kind="script"
+        name="bj",
+        agency="BJSTC",
+        region="CN-BJ",
+        url="https://kw.beijing.gov.cn/col/col736/index.html",
+        kind="script",
+        evidence="unverified",
+        evidence_note="a test source",
     )
     fetched = Fetched(url=source.url, final_url=source.url, status=200, outcome=FetchOutcome.OK, text=PAGE)
     first, second = items_of(fetched, source)

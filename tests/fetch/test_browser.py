@@ -17,7 +17,7 @@ from monitor.config.settings import BrowserSettings
 from monitor.fetch import BrowserFetcher, BrowserRequest, HttpFetcher, RequestOptions
 from monitor.fetch.browser import CHROMIUM_FLAGS
 from monitor.fetch.modes import fetch_by_mode
-from monitor.testing.challengesite import ChallengeSite
+from monitor.testing.challengesite import QUERY_TOKEN, ChallengeSite
 from monitor.testing.localsite import LocalSite, Page
 from monitor.testing.mailsink import free_port
 from monitor.values import FetchOutcome
@@ -96,12 +96,18 @@ def test_a_small_page_that_passed_is_not_taken_for_the_challenge_it_still_carrie
 
 
 def test_an_api_that_wants_signed_requests_is_called_from_inside_the_page(chromium):
-    api = "/zdyz/getDomesticGuideList"
+    """Without a list page to capture from, the request is made from the Referer page with the page's own
+    XMLHttpRequest, which the site's script signs."""
+    api, landing = "/zdyz/getDomesticGuideList", "/zdyz/listpage/9cd8db3b7530c6fa0c86485e563f93c7"
     source = catalogue()["cde-guidelines"]
     with ChallengeSite(signed={api}) as site:
         site.set(api, Page(site_page("cde-guidelines.json"), content_type="application/json;charset=UTF-8"))
-        site.set("/zdyz/listpage/9cd8db3b7530c6fa0c86485e563f93c7", Page(b"<html><head></head><body>CDE</body></html>"))
-        local = source.model_copy(update={"url": site.url(api), "min_delay_s": 0.0})
+        site.set(landing, Page(b"<html><head></head><body>CDE</body></html>"))
+        request = source.request.model_copy(
+            update={"headers": {**source.request.headers, "Referer": site.url(landing)}}
+        )
+        changes = {"url": site.url(api), "min_delay_s": 0.0, "fetch": "auto", "capture": None, "request": request}
+        local = source.model_copy(update=changes)
 
         async def go():
             async with http_fetcher() as plain, BrowserFetcher(chromium, plain) as browser:
@@ -112,8 +118,8 @@ def test_an_api_that_wants_signed_requests_is_called_from_inside_the_page(chromi
     assert [r.outcome for r in results] == [FetchOutcome.OK] * 3
     assert [r.mode for r in results] == ["browser"] * 3
     assert all(len(items_of(r, local)) == 15 for r in results)
-    unsigned = [r for r in posts if "_sig=" not in r.path]
-    signed = [r for r in posts if "_sig=" in r.path]
+    unsigned = [r for r in posts if f"{QUERY_TOKEN}=" not in r.path]
+    signed = [r for r in posts if f"{QUERY_TOKEN}=" in r.path]
     # the plain POST, then one try with the handed-off cookies; after that the host goes straight to the page
     assert len(unsigned) == 2 and len(signed) == 3
     assert all(b"pageNum=1" in r.body and r.headers.get("X-Requested-With") == "XMLHttpRequest" for r in signed)

@@ -84,8 +84,10 @@ def test_requests_to_one_host_are_spaced(site):
     starts = sorted(r.at for r in site.hits("/a.html"))
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert len(starts) == 4
-    # spaced at 0.2 s when sent; arrival jitter on a busy machine is far below the 0.1 s margin
-    assert min(gaps) >= 0.1
+    # spaced at 0.2 s when sent; unspaced, two of them would arrive within a millisecond of each other.
+    # Arrival jitter on a loaded machine reaches a tenth of a second, so single gaps get a wide margin
+    # and the span of all three checks the spacing as a whole
+    assert min(gaps) >= 0.04
     assert starts[-1] - starts[0] >= 0.5
 
 

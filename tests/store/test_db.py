@@ -10,7 +10,14 @@ from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from monitor.store.db import alembic_config, current_revision, open_database, session_factory, upgrade_database
+from monitor.store.db import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    open_database,
+    session_factory,
+    upgrade_database,
+)
 from monitor.store.models import Change, Delivery, Notice
 from tests.helpers import seeded
 
@@ -19,7 +26,7 @@ def test_sqlite_default_is_wal_and_migrated(tmp_path):
     engine = open_database(f"sqlite:///{tmp_path}/deep/dir/cgt.db")
     upgrade_database(engine)
     upgrade_database(engine)  # idempotent
-    assert current_revision(engine) == "0007"
+    assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
 
@@ -126,4 +133,41 @@ def test_a_kill_in_the_middle_of_an_upgrade_leaves_a_database_the_next_upgrade_c
     engine.dispose()
     again = subprocess.run([sys.executable, "-m", "monitor", "db", "upgrade"], env=env, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
-    assert "revision 0007" in again.stdout
+    assert f"revision {head_revision()}" in again.stdout
+
+
+def test_the_listing_moves_from_notice_positions_to_the_source_row_and_back(tmp_path):
+    engine = open_database(f"sqlite:///{tmp_path}/db.sqlite")
+    upgrade_database(engine, "0006")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO sources (name, agency, region, url, baselined, status, consecutive_failures, item_count)"
+                " VALUES ('s', 'NMPA', 'CN', 'https://x', 1, 'ok', 0, 3)"
+            )
+        )
+        for key, listed, position in (("b", 1, 1), ("a", 1, 0), ("old", 0, 0), ("c", 1, 2)):
+            connection.execute(
+                text(
+                    "INSERT INTO notices (source_name, key, title, url, listed, position, first_seen_at,"
+                    " last_seen_at, relevant, score, terms, topics) VALUES ('s', :key, 't', 'https://x/1',"
+                    " :listed, :position, '2026-09-23 00:00:00', '2026-09-23 00:00:00', 0, 0, '[]', '[]')"
+                ),
+                {"key": key, "listed": listed, "position": position},
+            )
+    upgrade_database(engine)
+    with engine.connect() as connection:
+        listing, digest, last_new = connection.execute(
+            text("SELECT listing, listing_digest, last_new_at FROM sources")
+        ).one()
+        columns = {row[1] for row in connection.execute(text("PRAGMA table_info(notices)"))}
+    assert json.loads(listing) == ["a", "b", "c"] and digest is None  # the next check compares once
+    assert str(last_new).startswith("2026-09-23")  # the newest first sight of the source's notices
+    assert "position" not in columns
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006")
+    with engine.connect() as connection:
+        positions = dict(connection.execute(text("SELECT key, position FROM notices WHERE listed")).all())
+    assert positions == {"a": 0, "b": 1, "c": 2}

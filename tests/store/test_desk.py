@@ -216,7 +216,7 @@ def test_document_names_ignore_the_draft_marks():
 
 def test_the_search_index_covers_notices_stored_before_the_upgrade(tmp_path):
     engine = open_database(f"sqlite:///{tmp_path / 'old.db'}")
-    upgrade_database(engine, "0006")
+    upgrade_database(engine, "0008")
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     with engine.begin() as connection:
         connection.execute(insert(SourceState), [{"name": "s", "agency": "NMPA", "region": "CN", "url": "https://x"}])

@@ -1,20 +1,22 @@
 """review desk: reviewers' marks on notices, full-text search over notices, indexes for the notice list
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-02
 
 Search on SQLite is an external-content FTS5 table with the trigram tokenizer (any substring of three or more
 characters, Chinese included), kept in step with `notices` by triggers. On PostgreSQL it is ILIKE over one
 search document, indexed with pg_trgm where the extension can be created (without it, search still works,
-unindexed). A later batch migration that recreates `notices` on SQLite must recreate these triggers.
+unindexed). Numbered after 0008 (the start-up check takes the highest file as the head), whose change to
+`notices` (dropping `position`) may recreate the table on SQLite and would drop these triggers with it; a later
+migration that recreates `notices` must recreate them.
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
