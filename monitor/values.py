@@ -91,6 +91,23 @@ class DeliveryState(StrEnum):
     DEAD = "dead"  # given up after the configured age; an operator alert says so
 
 
+class ReviewState(StrEnum):
+    """A reviewer's mark on a notice; the latest mark is the notice's review state (none: unreviewed)."""
+
+    RELEVANT = "relevant"
+    NOT_RELEVANT = "not_relevant"
+    ASSIGNED = "assigned"
+    DONE = "done"
+
+
+class NoticeOrigin(StrEnum):
+    """How a notice came into the store: alerted as new, or known without an alert."""
+
+    NEW = "new"  # appeared on a list after its source's baseline
+    BASELINE = "baseline"  # on the list at the source's first check
+    BACKFILL = "backfill"  # read from an older page by `backfill`
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
     """What one HTTP fetch returned, decoded."""

@@ -205,7 +205,7 @@ class Dispatcher:
         notices = [self._alert_notice(row, origins, also) for row in batch]
 
         def compose(fmt: Format, limit: int | None) -> Message:
-            return render(notices, fmt, digest=digest, limit=limit)
+            return render(notices, fmt, digest=digest, limit=limit, more_url=self._desk_url("/"))
 
         return compose
 
@@ -233,7 +233,12 @@ class Dispatcher:
             level=notice.level,
             passage=notice.passage,
             also=tuple((origins.get(name, (name, ""))[0], url) for name, url in also.get(notice.id, [])),
+            desk_url=self._desk_url(f"/notices/{notice.id}?state=done#review"),
         )
+
+    def _desk_url(self, path: str) -> str | None:
+        base = self.settings.web.public_url
+        return base.rstrip("/") + path if base else None
 
     def _record_success(self, batch: list[Delivery], channel: str, when: dt.datetime) -> DispatchReport:
         with write_transaction(self.sessions) as session:

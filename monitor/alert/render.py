@@ -76,6 +76,7 @@ class AlertNotice:
     also: tuple[tuple[str, str], ...] = ()  # (agency, url) of the same document on other sources
     level: str = "title"  # a values.Level: where CGT was found
     passage: str | None = None  # for the body level, the sentence of the text that treats CGT
+    desk_url: str | None = None  # the notice on the review desk ([web] public_url), where it is marked
 
     @property
     def level_line(self) -> str:

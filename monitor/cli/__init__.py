@@ -2,7 +2,7 @@
 
 import sys
 
-from monitor.cli import admin, checks, onboard, review  # noqa: F401  (each registers its commands)
+from monitor.cli import admin, checks, desk, onboard, review, web  # noqa: F401  (each registers its commands)
 from monitor.cli.base import app, complain
 
 

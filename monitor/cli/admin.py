@@ -305,4 +305,9 @@ def config_show(ctx: typer.Context) -> None:
     data["data_dir"] = str(settings.state_dir())
     for name, channel in settings.channels.items():
         data["channels"][name]["urls"] = channel.masked_urls()
+    web = data["web"]
+    if web["secret_key"] and not web["secret_key"].startswith("${"):
+        web["secret_key"] = "***"
+    for user in web["users"].values():
+        user["password_hash"] = "***"  # a hash is still a secret: it can be guessed against offline
     print(json.dumps(data, ensure_ascii=False, indent=2))

@@ -36,8 +36,18 @@ def run(
     async def main_async() -> None:
         if not once:
             database = await wait_for_store(settings)
-            async with running_pipeline(settings, database=database) as pipeline:
-                await Daemon(pipeline, enabled).run()
+            desk = None
+            if settings.web.enabled:  # the web stack is imported only then
+                from monitor.web.server import DeskInDaemon
+
+                desk = DeskInDaemon(settings, database)
+                await desk.start()
+            try:
+                async with running_pipeline(settings, database=database) as pipeline:
+                    await Daemon(pipeline, enabled).run()
+            finally:
+                if desk is not None:
+                    await desk.stop()
             return
         async with running_pipeline(settings) as pipeline:
             with progress_bar() as progress:

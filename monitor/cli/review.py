@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import sys
@@ -11,45 +10,62 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from monitor.cli import filters
 from monitor.cli.base import (
     Context,
     app,
     console,
+    say,
 )
-
-
-def spreadsheet_safe(value: object) -> object:
-    """A cell a spreadsheet will not run: text from a site that starts like a formula (= + - @, or a tab or
-    carriage return before one) is prefixed with an apostrophe, as OWASP advises for CSV exports."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+from monitor.store.export import spreadsheet_safe  # noqa: F401  (re-exported)
+from monitor.values import ChangeKind
 
 
 @app.command("log")
 def show_log(
     ctx: typer.Context,
-    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    source: filters.SourceName = None,
     kind: Annotated[str | None, typer.Option(help="new, changed or gone.")] = None,
     relevant: Annotated[bool, typer.Option("--relevant", help="Only CGT-relevant notices.")] = False,
-    days: Annotated[int | None, typer.Option(help="Only changes detected in the last N days.")] = None,
-    search: Annotated[str | None, typer.Option(help="Title contains this text.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 100,
+    relevance: filters.Relevance = None,
+    agency: filters.Agency = None,
+    region: filters.Region = None,
+    doc_type: filters.DocType = None,
+    topic: filters.Topic = None,
+    review: filters.Review = None,
+    days: Annotated[int | None, typer.Option(min=1, help="Only changes detected in the last N days (N ≥ 1).")] = None,
+    search: filters.Search = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array.")] = False,
-    as_csv: Annotated[bool, typer.Option("--csv", help="CSV with a header row.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV with a header row (UTF-8 with BOM, for Excel).")] = False,
 ) -> None:
-    """The detected-changes log, newest first."""
+    """The detected-changes log, newest first (`notices` lists every notice, baseline ones too)."""
     from monitor.app import open_store
+    from monitor.store.export import local_iso, to_csv
     from monitor.store.queries import LogFilter, change_log
 
+    if kind is not None and kind not in {k.value for k in ChangeKind}:
+        raise typer.BadParameter(f"'{kind}' (new, changed or gone)", param_hint="--kind")
     obj: Context = ctx.obj
-    database = open_store(obj.settings())
+    settings = obj.settings()
+    zone = settings.schedule.timezone
+    notice_filter = filters.notice_filter(
+        relevance="relevant" if relevant else relevance,
+        agency=agency,
+        region=region,
+        source=source,
+        doc_type=doc_type,
+        topic=topic,
+        review=review,
+        search=search,
+        timezone=zone,
+    )
+    database = open_store(settings)
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days) if days else None
     with database.sessions() as session:
-        rows = change_log(
-            session,
-            LogFilter(source=source, kind=kind, relevant_only=relevant, since=since, search=search, limit=limit),
-        )
+        rows = change_log(session, LogFilter(kind=kind, since=since, limit=limit, notices=notice_filter))
+    for row in rows:  # in the configured zone, its offset the label
+        row["detected_at"] = local_iso(dt.datetime.fromisoformat(row["detected_at"]), zone)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     elif as_csv:
@@ -69,17 +85,17 @@ def show_log(
             "url",
             "terms",
             "passage",
+            "notice_id",
         ]
-        writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(
-                {name: spreadsheet_safe(value) for name, value in {**row, "terms": ";".join(row["terms"])}.items()}
-            )
+        sys.stdout.write(to_csv(rows, fields))
     else:
-        from monitor.cli.tables import change_log_table
+        from monitor.cli.tables import change_block, print_lines
 
-        console.print(change_log_table(rows, "Detected changes"))
+        if not rows:
+            say("no changes match (baseline and back-filled notices are in `cgt-monitor notices`)")
+        for row in rows:
+            print_lines(console, change_block(row, zone))
+            console.print()
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Collection
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 
 from monitor.classify.taxonomy import doc_types, topics
 from monitor.config.errors import ConfigError, describe, locate, raise_all, read_toml
@@ -150,6 +151,59 @@ class Subscription(BaseModel):
     ops: StrictBool = False  # receives operator alerts (broken sources and channels) instead of notices
 
 
+class WebUser(BaseModel):
+    """A desk user: an argon2 hash of the password (`cgt-monitor users hash`) and a role."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    password_hash: str = Field(pattern=r"^\$argon2(id|i|d)\$")
+    role: Literal["viewer", "reviewer", "admin"] = "viewer"
+    # reads feeds, the calendar, exports and the API with ?token=… (a calendar app cannot sign in); never writes
+    token_hash: str | None = Field(default=None, pattern=r"^sha256:[0-9a-f]{64}$")
+
+
+class WebSettings(BaseModel):
+    """The review desk: served by the daemon when enabled, and by `cgt-monitor serve`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: StrictBool = False
+    host: str = "127.0.0.1"  # loopback unless opened on purpose
+    port: int = Field(default=8750, ge=1, le=65535)
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+")  # what alerts link to
+    # signs the session cookies; a ${ENV} reference, or unset: a random key kept in the data directory
+    secret_key: str | None = None
+    cookie_secure: StrictBool | None = None  # Secure cookies; unset: when public_url is https
+    session_hours: float = Field(default=12.0, gt=0)
+    # clients on these networks may read without signing in (writes always need a signed-in reviewer)
+    read_networks: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+    page_size: int = Field(default=50, ge=5, le=500)
+    users: dict[str, WebUser] = Field(default_factory=dict)
+
+    @field_validator("read_networks")
+    @classmethod
+    def _networks(cls, networks: list[str]) -> list[str]:
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"'{network}' is not a network (e.g. 192.168.1.0/24)") from None
+        return networks
+
+    @field_validator("users")
+    @classmethod
+    def _user_names(cls, users: dict[str, WebUser]) -> dict[str, WebUser]:
+        for name in users:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}", name):
+                raise ValueError(f"'{name}' is not a user name (letters, digits, . _ -)")
+        return users
+
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return bool(self.public_url and self.public_url.startswith("https://"))
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -160,6 +214,7 @@ class Settings(BaseModel):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     ops: OpsSettings = Field(default_factory=OpsSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     # a document reposted by another source within this many days is one notice with several sightings
     duplicate_window_days: int = Field(default=30, ge=0)
     channels: dict[str, Channel] = Field(default_factory=dict)

@@ -218,3 +218,19 @@ class Lease(Base):
     holder: Mapped[str] = mapped_column(String(128))  # host:pid:start of the process holding it
     until: Mapped[dt.datetime]
     next_due: Mapped[dt.datetime]
+
+
+class ReviewMark(Base):
+    """A reviewer's mark on a notice (a values.ReviewState). Marks are never updated: the history is kept,
+    and the latest one (highest id) is the notice's state."""
+
+    __tablename__ = "review_marks"
+    __table_args__ = (Index("ix_review_marks_notice", "notice_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"))
+    state: Mapped[str] = mapped_column(String(16))
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    user: Mapped[str] = mapped_column(String(64))  # who marked it: a desk user, or the CLI's login name
+    created_at: Mapped[dt.datetime]

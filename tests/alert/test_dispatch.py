@@ -33,3 +33,23 @@ def test_a_digest_waits_for_its_time_then_sends_one_message(site, inbox, setting
     assert mail.subject.startswith("[cgt-monitor] 2 new notices")
     text = mail.part("plain") or ""
     assert "体内基因治疗产品" in text and "人源干细胞产品" in text
+
+
+def test_with_a_public_desk_the_mail_links_to_the_notice_on_it(site, inbox, settings_for):
+    from monitor.config.settings import WebSettings
+    from monitor.store.models import Notice
+
+    settings = settings_for(inbox.apprise_url())
+    settings = settings.model_copy(update={"web": WebSettings(public_url="https://cgt-desk.example.com/")})
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg")
+    serve(site, source, site_page("nmpa-ggtg.html"))
+    in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
+    serve(site, source, next_day(site_page("nmpa-ggtg.html")))
+    in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
+    with database.sessions() as session:
+        notice_id = session.scalars(select(Delivery.notice_id)).one()
+        assert session.get(Notice, notice_id) is not None
+    (mail,) = inbox.mails
+    link = f"https://cgt-desk.example.com/notices/{notice_id}?state=done#review"
+    assert link in (mail.part("plain") or "") and link.replace("&", "&amp;") in (mail.part("html") or "")

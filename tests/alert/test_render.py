@@ -99,3 +99,19 @@ def test_every_format_shows_the_level_and_the_body_passage(fmt):
         assert r"\*企业\*" in body and "> In the text" in body
     title = render([notice("基因治疗产品长期随访临床研究技术指导原则")], fmt).body.replace("\\", "")
     assert "Level: title (the title is about CGT)" in title and "In the text" not in title
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_with_a_public_desk_every_alert_links_to_the_notice_on_it(fmt):
+    desk = "https://cgt-desk.example.com/notices/42#review"
+    message = render([notice("细胞治疗产品指导原则", desk_url=desk)], fmt)
+    assert desk in message.body
+    assert "cgt-desk.example.com" not in render([notice("细胞治疗产品指导原则")], fmt).body
+
+
+def test_the_html_mail_is_a_complete_document_that_holds_in_outlook_and_dark_mode():
+    body = render([notice("细胞治疗产品指导原则", desk_url="https://d.example/notices/1#review")], "html").body
+    assert body.startswith("<!DOCTYPE html>") and '<html lang="zh-Hans">' in body and '<meta charset="utf-8">' in body
+    assert 'role="presentation"' in body  # table layout for Outlook
+    assert "prefers-color-scheme: dark" in body and 'name="color-scheme"' in body
+    assert body.index("细胞治疗产品指导原则") < body.index("Gene therapy and gene editing") < body.index("Comments due")
