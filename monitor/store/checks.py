@@ -396,7 +396,7 @@ def _enqueue(
         notice.canonical_id = original.id
         change.previous = {"duplicate_of": original.id, "source": original.source_name, "url": original.url}
         # a baseline original, or one a subscription filtered out, alerted nobody
-        already_told = outbox.told_of(session, original.id)
+        already_told = outbox.told_of(session, original.id) if routes else set()
     return sum(
         outbox.enqueue_notice(session, change.id, notice.id, route, now)
         for route in routes
