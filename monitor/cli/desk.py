@@ -12,28 +12,6 @@ import typer
 from monitor.cli import filters
 from monitor.cli.base import Context, app, complain, console, say
 
-NOTICE_FIELDS = [
-    "id",
-    "published",
-    "first_seen_at",
-    "origin",
-    "source",
-    "agency",
-    "region",
-    "relevant",
-    "score",
-    "doc_type",
-    "topics",
-    "terms",
-    "document_number",
-    "deadline",
-    "review",
-    "assignee",
-    "title",
-    "gloss",
-    "url",
-]
-
 
 @app.command("notices")
 def list_notices_command(
@@ -58,7 +36,7 @@ def list_notices_command(
 ) -> None:
     """Every notice the store knows, baseline and back-filled ones too, newest first."""
     from monitor.app import open_store
-    from monitor.store.export import local_iso, to_csv, to_json, to_xlsx
+    from monitor.store.export import NOTICE_FIELDS, local_iso, to_csv, to_json, to_xlsx
     from monitor.store.notices import all_notices, list_notices
 
     obj: Context = ctx.obj

@@ -30,7 +30,9 @@ Until = Annotated[str | None, typer.Option(help="Published (or first seen) on or
 Review = Annotated[str | None, typer.Option(help=f"Review state: {', '.join(REVIEW_FILTERS)}.")]
 Origin = Annotated[str | None, typer.Option(help="new (alerted), baseline or backfill.")]
 Search = Annotated[str | None, typer.Option(help='Full text, Chinese or English; every word must match, "a phrase".')]
-Relevance = Annotated[str | None, typer.Option(help="relevant, not-relevant or all (the default).")]
+Relevance = Annotated[
+    str | None, typer.Option(help="relevant (either level), title, body, not-relevant or all (the default).")
+]
 Days = Annotated[int | None, typer.Option(min=1, help="Only the last N days (N ≥ 1).")]
 
 
@@ -76,9 +78,18 @@ def notice_filter(
     """The filters as given on the command line, checked; `days` counts back from today in `timezone`."""
     from monitor.store.notices import NoticeFilter
 
-    wanted_relevance = {None: None, "all": None, "relevant": "relevant", "not-relevant": "not_relevant"}
+    wanted_relevance = {
+        None: None,
+        "all": None,
+        "relevant": "relevant",
+        "title": "title",
+        "body": "body",
+        "not-relevant": "not_relevant",
+    }
     if relevance not in wanted_relevance:
-        raise typer.BadParameter(f"'{relevance}' (relevant, not-relevant or all)", param_hint="--relevance")
+        raise typer.BadParameter(
+            f"'{relevance}' (relevant, title, body, not-relevant or all)", param_hint="--relevance"
+        )
     if review is not None and review.replace("-", "_") not in REVIEW_FILTERS:
         raise typer.BadParameter(f"'{review}' (known: {', '.join(REVIEW_FILTERS)})", param_hint="--review")
     if origin is not None and origin not in {o.value for o in NoticeOrigin}:

@@ -48,6 +48,30 @@ def to_json(rows: Iterable[Mapping[str, Any]]) -> str:
     return json.dumps(list(rows), ensure_ascii=False, indent=2, default=str)
 
 
+# the columns of a notice list, exported from the desk or by `cgt-monitor notices`
+NOTICE_FIELDS = [
+    "id",
+    "published",
+    "first_seen_at",
+    "origin",
+    "source",
+    "agency",
+    "region",
+    "relevant",
+    "level",
+    "score",
+    "doc_type",
+    "topics",
+    "terms",
+    "document_number",
+    "deadline",
+    "review",
+    "assignee",
+    "title",
+    "gloss",
+    "passage",
+    "url",
+]
 LINK_FIELDS = ("url", "desk_url")
 
 

@@ -16,7 +16,8 @@ from monitor.store.models import Change, Notice, ReviewMark, Run, SourceState
 from monitor.store.search import search_clause
 from monitor.values import ChangeKind, CheckOutcome, NoticeOrigin, ReviewState
 
-Relevance = Literal["relevant", "not_relevant"]
+# relevant at either level, at the title level only, at the body level only (a general title), or not
+Relevance = Literal["relevant", "title", "body", "not_relevant"]
 UNREVIEWED = "unreviewed"
 REVIEW_FILTERS = (UNREVIEWED, *(state.value for state in ReviewState))
 
@@ -54,6 +55,8 @@ class NoticeRow:
     published: dt.date | None
     first_seen_at: dt.datetime
     relevant: bool
+    level: str  # a values.Level: where CGT was found (title, body or none)
+    passage: str | None  # for the body level, the passage of the text that treats CGT
     score: float
     terms: list[str]
     topics: list[str]
@@ -77,6 +80,8 @@ class NoticeRow:
             "published": self.published.isoformat() if self.published else None,
             "first_seen_at": self.first_seen_at.isoformat(timespec="seconds"),
             "relevant": self.relevant,
+            "level": self.level,
+            "passage": self.passage,
             "score": round(self.score, 3),
             "terms": list(self.terms),
             "topics": list(self.topics),
@@ -140,6 +145,8 @@ def conditions(filters: NoticeFilter, dialect: str) -> list[ColumnElement[bool]]
     where: list[ColumnElement[bool]] = []
     if filters.relevance == "relevant":
         where.append(Notice.relevant.is_(True))
+    elif filters.relevance in ("title", "body"):
+        where.append(and_(Notice.relevant.is_(True), Notice.level == filters.relevance))
     elif filters.relevance == "not_relevant":
         where.append(Notice.relevant.is_(False))
     if filters.agencies:
@@ -208,6 +215,8 @@ def _row(notice: Notice, agency: str, region: str, origin: str, review: str | No
         published=notice.published,
         first_seen_at=notice.first_seen_at,
         relevant=notice.relevant,
+        level=notice.level,
+        passage=notice.passage,
         score=notice.score,
         terms=list(notice.terms or []),
         topics=list(notice.topics or []),

@@ -121,6 +121,7 @@ def seed_notices(sessions: sessionmaker[Session], count: int, today: dt.date | N
                     "last_seen_at": seen,
                     "relevant": relevant,
                     "score": 3.0 if relevant else 0.0,
+                    "level": "title" if relevant else "none",  # the seeded titles name CGT themselves
                     "terms": terms,
                     "topics": topics,
                     "doc_type": doc_type,

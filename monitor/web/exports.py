@@ -8,34 +8,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from monitor.store.export import local_iso, to_csv, to_json, to_xlsx
+from monitor.store.export import NOTICE_FIELDS, local_iso, to_csv, to_json, to_xlsx
 from monitor.store.notices import NoticeRow, all_notices
 from monitor.web import auth
 from monitor.web.feeds import desk_url
 from monitor.web.params import notice_filter
 
-FIELDS = [
-    "id",
-    "published",
-    "first_seen_at",
-    "origin",
-    "agency",
-    "region",
-    "source",
-    "relevant",
-    "score",
-    "doc_type",
-    "topics",
-    "terms",
-    "document_number",
-    "deadline",
-    "review",
-    "assignee",
-    "title",
-    "gloss",
-    "url",
-    "desk_url",
-]
+FIELDS = [*NOTICE_FIELDS, "desk_url"]
 EXPORT_LIMIT = 50_000
 
 

@@ -57,7 +57,7 @@ def _known(params: QueryParams, key: str, known: list[str]) -> tuple[str, ...]:
 def notice_filter(params: QueryParams, relevance: str | None = None) -> NoticeFilter:
     """`relevance` is the default when the query names none ("all" names none on purpose)."""
     wanted = _one(params, "relevance") or relevance
-    if wanted not in (None, "all", "relevant", "not_relevant"):
+    if wanted not in (None, "all", "relevant", "title", "body", "not_relevant"):
         raise HTTPException(400, f"relevance: unknown value '{wanted}'")
     review = _one(params, "review")
     if review is not None and review not in REVIEW_FILTERS:

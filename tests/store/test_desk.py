@@ -263,3 +263,17 @@ def test_origins_as_the_real_pipeline_records_them(site, inbox, settings_for):
     assert origins.count(NoticeOrigin.BACKFILL) == 20
     assert len(ids(database.sessions, origin=NoticeOrigin.BACKFILL)) == 20
     database.engine.dispose()
+
+
+def test_relevance_filters_tell_a_title_about_cgt_from_a_text_about_it(seeded):
+    with seeded.begin() as session:
+        chapter = _notice(session, "plan", "某市关于促进生物医药产业发展的若干措施", dt.date(2026, 11, 20))  # synthetic
+        chapter.relevant, chapter.level, chapter.passage = True, "body", "（十一）加快细胞和基因治疗产业发展。"
+    body = titles(seeded, relevance="body")
+    assert body == ["某市关于促进生物医药产业发展的若干措施"]
+    by_title = titles(seeded, relevance="title")
+    assert by_title and "某市关于促进生物医药产业发展的若干措施" not in by_title
+    assert sorted(titles(seeded, relevance="relevant")) == sorted([*by_title, *body])
+    with seeded() as session:
+        (row,) = [r for r in list_notices(session, NoticeFilter(relevance="body")).rows]
+    assert row.as_dict()["level"] == "body" and row.as_dict()["passage"].startswith("（十一）")
