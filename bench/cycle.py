@@ -67,13 +67,9 @@ def serve(port_queue: multiprocessing.Queue, day_queue: multiprocessing.Queue, s
 CYCLES = {1: "baseline", 2: "two new rows per source", 3: "unchanged, no 304"}
 
 
-def measure(size: int, rows: int) -> str:
-    ports: multiprocessing.Queue = multiprocessing.Queue()
-    days: multiprocessing.Queue = multiprocessing.Queue()
-    server = multiprocessing.Process(target=serve, args=(ports, days, size, rows), daemon=True)
-    server.start()
-    base = ports.get(timeout=30)
-    sources = [
+def bench_sources(base: str, count: int) -> list[Source]:
+    """`count` sources reading the generated lists served at `base`."""
+    return [
         Source(
             name=f"s{i}",
             agency="NMPA",
@@ -85,16 +81,30 @@ def measure(size: int, rows: int) -> str:
             key_pattern=r"/(\d{17})\.html$",
             extract={"item": "div.list ul li", "date": "span"},
         )
-        for i in range(size)
+        for i in range(count)
     ]
+
+
+def bench_settings(data_dir: Path) -> Settings:
+    """Politeness widened (all pages share one host); one subscription, so new notices are routed and queued."""
+    return Settings(
+        data_dir=data_dir,
+        fetch=FetchSettings(per_host_concurrency=8, per_host_min_delay_s=0.0, retries=0, max_concurrent_checks=16),
+        channels={"file": Channel(urls=[f"json://127.0.0.1:9/{data_dir}"])},
+        subscription=[Subscription(name="s", channels=["file"])],
+    )
+
+
+def measure(size: int, rows: int) -> str:
+    ports: multiprocessing.Queue = multiprocessing.Queue()
+    days: multiprocessing.Queue = multiprocessing.Queue()
+    server = multiprocessing.Process(target=serve, args=(ports, days, size, rows), daemon=True)
+    server.start()
+    base = ports.get(timeout=30)
+    sources = bench_sources(base, size)
     figures: dict[int, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            data_dir=Path(tmp),
-            fetch=FetchSettings(per_host_concurrency=8, per_host_min_delay_s=0.0, retries=0, max_concurrent_checks=16),
-            channels={"file": Channel(urls=[f"json://127.0.0.1:9/{tmp}"])},
-            subscription=[Subscription(name="s", channels=["file"])],
-        )
+        settings = bench_settings(Path(tmp))
         database = open_store(settings)
         for day in CYCLES:
             days.put(day)

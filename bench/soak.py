@@ -23,11 +23,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cycle import page
+from cycle import bench_settings, bench_sources, page
 
 from monitor.app import open_store, running_pipeline
-from monitor.config.settings import Channel, FetchSettings, Settings, Subscription
-from monitor.config.sources import Source
 
 
 def rss_mb() -> float:
@@ -65,27 +63,9 @@ def main() -> None:
     server = multiprocessing.Process(target=serve, args=(answers, commands, args.sources), daemon=True)
     server.start()
     base = answers.get(timeout=30)
-    sources = [
-        Source(
-            name=f"s{i}",
-            agency="NMPA",
-            region="CN",
-            url=f"{base}/s{i}/index.html",
-            kind="html",
-            key_pattern=r"/(\d{17})\.html$",
-            extract={"item": "div.list ul li", "date": "span"},
-            evidence="unverified",
-            evidence_note="a benchmark source on 127.0.0.1",
-        )
-        for i in range(args.sources)
-    ]
+    sources = bench_sources(base, args.sources)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            data_dir=Path(tmp),
-            fetch=FetchSettings(per_host_concurrency=8, per_host_min_delay_s=0.0, retries=0, max_concurrent_checks=16),
-            channels={"file": Channel(urls=[f"json://127.0.0.1:9/{tmp}"])},
-            subscription=[Subscription(name="s", channels=["file"])],
-        )
+        settings = bench_settings(Path(tmp))
         database = open_store(settings)
 
         async def soak() -> tuple[float, float, int]:
