@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -44,14 +44,35 @@ def open_store(settings: Settings, upgrade: bool = True) -> Database:
     return Database(engine, session_factory(engine))
 
 
+class StoreMisconfigured(RuntimeError):
+    """The database answers, or cannot be addressed at all, in a way waiting will not change."""
+
+
+# what a server says when it is up but refuses this configuration: a wrong password or database name
+_REFUSALS = ("password authentication failed", "does not exist", "no pg_hba.conf entry", "invalid dsn")
+
+
+def _permanent(exc: Exception) -> str | None:
+    """Why waiting for the database is pointless, or None when it may come back (down, starting, locked)."""
+    if isinstance(exc, (ArgumentError, NoSuchModuleError)):
+        return f"the database URL is not usable: {exc}"
+    message = str(exc).lower()
+    if isinstance(exc, OperationalError) and any(refusal in message for refusal in _REFUSALS):
+        return str(exc).strip().splitlines()[0]
+    return None
+
+
 async def wait_for_store(settings: Settings, max_delay_s: float = 60.0) -> Database:
     """The database, waited for: a daemon started while PostgreSQL is down (or the disk is read-only)
-    says so once per try, backing off, and carries on when it is back."""
+    says so once per try, backing off, and carries on when it is back. A refusal that no wait changes (a
+    wrong password, an unknown database, a URL that names no database) ends the start with that reason."""
     delay = 1.0
     while True:
         try:
             return await asyncio.to_thread(open_store, settings)
         except (SQLAlchemyError, OSError) as exc:
+            if why := _permanent(exc):
+                raise StoreMisconfigured(f"{why} (database_url in the deployment file)") from None
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             log.warning("database unavailable (%s): trying again in %.0f s", reason, delay)
             await asyncio.sleep(delay)
