@@ -3,6 +3,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -68,14 +69,24 @@ def test_the_daemon_started_while_the_database_is_down_waits_and_says_so(tmp_pat
         stderr=subprocess.PIPE,
         text=True,
     )
+    said: list[str] = []
+    watchdog = threading.Timer(60, daemon.kill)  # a daemon that never says anything ends the read
+    watchdog.start()
     try:
-        time.sleep(4)
+        assert daemon.stderr is not None
+        while not any("trying again in" in line for line in said):  # its first try, however slow the start
+            line = daemon.stderr.readline()
+            assert line, "the daemon ended instead of waiting"
+            said.append(line)
+        time.sleep(2)
         assert daemon.poll() is None  # still there, waiting
         daemon.send_signal(signal.SIGTERM)
-        _, stderr = daemon.communicate(timeout=15)
+        _, rest = daemon.communicate(timeout=15)
     finally:
+        watchdog.cancel()
         if daemon.poll() is None:
             daemon.kill()
+    stderr = "".join(said) + rest
     assert "database unavailable" in stderr and "trying again in" in stderr
     assert "Traceback" not in stderr
 
