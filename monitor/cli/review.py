@@ -17,7 +17,6 @@ from monitor.cli.base import (
     console,
     say,
 )
-from monitor.store.export import spreadsheet_safe  # noqa: F401  (re-exported)
 from monitor.values import ChangeKind
 
 

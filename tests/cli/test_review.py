@@ -2,7 +2,7 @@
 
 import pytest
 
-from monitor.cli.review import spreadsheet_safe
+from monitor.store.export import spreadsheet_safe
 
 
 @pytest.mark.parametrize("cell", ['=HYPERLINK("https://evil.example","点击")', "+1+1", "-2+3", "@SUM(A1)", "\t=1"])
