@@ -293,3 +293,22 @@ def test_a_notice_page_shows_attachments_sightings_family_and_alerts(local, desk
     assert f'href="/notices/{repost_id}"' in page.split("Also seen on")[1]
     alerts = page.split("<h2>Alerts</h2>")[1]
     assert "gene" in alerts and "sent" in alerts and "Asia/Shanghai" in page
+
+
+def test_a_notice_found_by_its_text_shows_its_level_and_passage(local, desk_settings):
+    from sqlalchemy import select
+
+    from monitor.app import open_store
+    from monitor.store.models import Notice
+
+    database = open_store(desk_settings)
+    with write_transaction(database.sessions) as session:
+        notice = session.scalars(select(Notice).where(Notice.relevant.is_(True)).order_by(Notice.id)).first()
+        notice.level, notice.passage = "body", "（十一）加快细胞和基因治疗产业发展。"  # synthetic
+        ident = notice.id
+    database.engine.dispose()
+    page = local.get(f"/notices/{ident}").text
+    assert "In the text" in page and "加快细胞和基因治疗产业发展" in page and "a general title" in page
+    listed = local.get("/?relevance=body").text
+    assert count(listed) == 1 and "CGT · in the text" in listed
+    assert count(local.get("/?relevance=title").text) == 74
