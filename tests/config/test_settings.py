@@ -1,9 +1,10 @@
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from monitor.config import ConfigError, load_settings
-from monitor.config.settings import mask_url, redact, unset_secrets
+from monitor.config.settings import BrowserSettings, mask_url, redact, unset_secrets
 
 DEPLOYMENT = """
 database_url = "sqlite:///${STATE}/db.sqlite"
@@ -134,3 +135,11 @@ def test_redact_stars_the_secrets_of_the_url_and_no_ordinary_word():
     redacted = redact(message, url)
     assert "0123456789abcdefABCDEF" not in redacted
     assert "notification" in redacted and "unauthorised" in redacted
+
+
+def test_the_browser_idle_close_is_a_finite_number_of_seconds_or_zero_for_never():
+    assert BrowserSettings().idle_close_s == 300
+    assert BrowserSettings(idle_close_s=0).idle_close_s == 0
+    for wrong in (-1, float("nan"), float("inf"), "soon"):
+        with pytest.raises(ValidationError, match="idle_close_s"):
+            BrowserSettings(idle_close_s=wrong)
