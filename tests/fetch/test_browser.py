@@ -386,7 +386,8 @@ def test_a_page_is_served_by_one_renderer_process(chromium):
     assert len(open_page) >= 5  # sampled through the page's 1.5 s
     assert max(roles.count("renderer") for roles in seen) == 1  # no second renderer, nor a spare kept warm
     assert max(roles.count("ui-renderer") for roles in seen) <= 1  # the browser's own interface
-    assert max(len(roles) for roles in seen) <= 9
+    assert not any("gpu-process" in roles for roles in seen)  # composited in the browser process
+    assert max(len(roles) for roles in seen) <= 8  # browser, its interface, the page, zygotes, utilities
 
 
 def test_images_fonts_and_media_of_a_page_are_never_requested(chromium):
