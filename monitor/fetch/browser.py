@@ -145,6 +145,7 @@ class BrowserFetcher:
         self._generation = 0
         self._idle_timer: asyncio.TimerHandle | None = None
         self._idle_close: asyncio.Task[None] | None = None
+        self._closing = False
         self.launches = 0  # browsers started (or attached), restarts included
         self.idle_closes = 0  # times the browser was closed for want of use
         self.last_launch_s: float | None = None
@@ -173,8 +174,8 @@ class BrowserFetcher:
 
     @property
     def closing(self) -> bool:
-        """Is an idle close under way (due, waiting for the lock, or closing)?"""
-        return self._idle_close is not None and not self._idle_close.done()
+        """Is the idle browser being closed right now?"""
+        return self._closing
 
     async def _close_all(self) -> None:
         """Close the browsers, Playwright's driver and Xvfb; the caller holds `_starting`."""
@@ -212,7 +213,11 @@ class BrowserFetcher:
                 return
             processes = chromium_processes()
             weight_mb = pss_kb(processes) / 1024
-            await self._close_all()
+            self._closing = True
+            try:
+                await self._close_all()
+            finally:
+                self._closing = False
             self.idle_closes += 1
         log.info(
             "closed the browser after %.0f s unused (%d processes, %.0f MB PSS); the next fetch that needs it "
