@@ -179,8 +179,12 @@ def main() -> None:
     parser.add_argument("--fetches", type=int, default=10)
     parser.add_argument("--idle-close-s", type=float, default=2.0, help="the browser's idle period here")
     parser.add_argument("--chromium-arg", action="append", default=[], help="an extra switch to try (repeatable)")
+    parser.add_argument("--executable-path", default=BrowserSettings().executable_path, help="e.g. a headless shell")
     args = parser.parse_args()
-    if reason := browser_unavailable(BrowserSettings()):
+    browser = BrowserSettings(
+        executable_path=args.executable_path, idle_close_s=args.idle_close_s, extra_args=args.chromium_arg
+    )
+    if reason := browser_unavailable(browser):
         raise SystemExit(f"cannot measure the browser: {reason}")
     urls: multiprocessing.Queue = multiprocessing.Queue()
     stop = multiprocessing.Event()
@@ -189,7 +193,6 @@ def main() -> None:
     try:
         plain_url, guarded_url = urls.get(timeout=30)
         assert server.pid is not None
-        browser = BrowserSettings(idle_close_s=args.idle_close_s, extra_args=args.chromium_arg)
         f = asyncio.run(measure(plain_url, guarded_url, args.fetches, browser, server.pid))
     finally:
         stop.set()

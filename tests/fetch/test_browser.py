@@ -133,7 +133,8 @@ def _browser_processes(marker: str) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            args = (entry / "cmdline").read_bytes().split(b"\0")
+            # a child may have its command line rewritten into one space-separated string
+            args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").split()
         except OSError:
             continue
         if marker.encode() in args and not any(a.startswith(b"--type=") for a in args):
