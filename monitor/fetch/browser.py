@@ -41,8 +41,8 @@ log = logging.getLogger(__name__)
 # stops Chromium keeping a spare renderer warm. Contexts cannot share a renderer, so each open page (at most
 # `max_pages`) still has its own, besides the one the browser's interface itself uses. (Features such as
 # that interface's omnibox pop-up cannot be switched off here: a second --disable-features would replace
-# Playwright's own list rather than add to it.) Without a GPU, the GPU process only composites in software:
-# done in the browser process, one process fewer (bench/browser.py: about 10 MB less PSS).
+# Playwright's own list rather than add to it.) Without a GPU, the GPU process only composites in software,
+# which the browser process can do itself: one process fewer.
 CHROMIUM_FLAGS = (
     "--no-sandbox",
     "--disable-gpu",
