@@ -56,6 +56,9 @@ class BrowserSettings(BaseModel):
     headless: StrictBool = True
     max_pages: int = Field(default=2, ge=1, le=16)
     page_timeout_s: float = Field(default=45.0, gt=0)
+    # a browser with no fetch for this long is closed (its hand-off cookies keep serving the plain client) and
+    # launched again when a fetch needs it; 0 keeps it open until the daemon stops
+    idle_close_s: float = Field(default=300.0, ge=0, allow_inf_nan=False)
     extra_args: list[str] = Field(default_factory=list)
 
 

@@ -2,13 +2,17 @@
 
 One browser is launched on first need and shared; every fetch gets its own short-lived context and page, so
 no state leaks between sites. The cookies (and User-Agent) a fetch earned are handed to the HTTP client,
-which then serves that host cheaply until the challenge comes back. A browser that dies is replaced on the
-next fetch. Nothing is downloaded: the executable is Debian's `chromium` (or a Chrome reached over CDP).
+which then serves that host cheaply until the challenge comes back. A browser left unused for `idle_close_s`
+is closed, driver and all, and launched again by the next fetch that needs it (a spent cookie, a
+`fetch = "browser"` source): most polls of a guarded host are the plain client's, so the browser's few
+hundred MB are not held between challenges. A browser that dies is replaced on the next fetch. Nothing is
+downloaded: the executable is Debian's `chromium` (or a Chrome reached over CDP).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -20,6 +24,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from monitor.config.settings import BrowserSettings
 from monitor.fetch.blocked import outcome_of
+from monitor.fetch.browserprocs import chromium_processes, pss_kb
 from monitor.fetch.http import HttpFetcher, RequestOptions, host_of
 from monitor.fetch.xvfb import Xvfb
 from monitor.values import Fetched, FetchedBy, FetchOutcome
@@ -29,25 +34,37 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Quiet, lean Chromium: no sync, component updates or background traffic of its own; QUIC off so every
-# request goes over the same TCP path as the HTTP client's. The sandbox needs user namespaces, which the
-# hardened service unit (and most containers) do not grant.
+# Quiet, lean Chromium: no sync, component updates, extensions or background traffic of its own; QUIC off so
+# every request goes over the same TCP path as the HTTP client's. The sandbox needs user namespaces, which the
+# hardened service unit (and most containers) do not grant. One renderer process: a page reads one site (the
+# route below aborts every other), so isolating sites from each other buys nothing here, and the limit also
+# stops Chromium keeping a spare renderer warm. Contexts cannot share a renderer, so each open page (at most
+# `max_pages`) still has its own, besides the one the browser's interface itself uses. (Features such as
+# that interface's omnibox pop-up cannot be switched off here: a second --disable-features would replace
+# Playwright's own list rather than add to it.) Without a GPU, the GPU process only composites in software,
+# which the browser process can do itself: one process fewer.
 CHROMIUM_FLAGS = (
     "--no-sandbox",
     "--disable-gpu",
+    "--in-process-gpu",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--disable-extensions",
     "--no-first-run",
     "--disable-quic",
+    "--renderer-process-limit=1",
+    "--disable-site-isolation-trials",
 )
 _SHARED_SUFFIXES = frozenset({"gov.cn", "org.cn", "com.cn", "edu.cn", "net.cn", "ac.cn"})
-_SKIPPED_RESOURCES = frozenset({"image", "media", "font", "stylesheet"})  # not needed to pass or read a list
+# not needed to pass a challenge or read a list, and what most of a page's bytes and a renderer's memory go to
+_SKIPPED_RESOURCES = frozenset({"image", "media", "font", "stylesheet"})
 # A challenge page reloads itself as soon as its script has run; one that sits loaded this long will not.
 _STALL_S = 1.0
 _POLL_S = 0.05
 _START_TIMEOUT_S = 60.0  # launching or attaching; separate from the per-page timeout
 _GRACE_S = 5.0  # beyond the page timeout, for closing the page after it
+_CLOSE_TIMEOUT_S = 10.0  # a browser that will not close in this long goes with its driver, which kills it
 # Headers a page's fetch() may not set (the browser supplies them itself).
 _FORBIDDEN_HEADERS = frozenset(
     {"referer", "cookie", "host", "origin", "user-agent", "content-length", "connection", "accept-encoding"}
@@ -122,7 +139,15 @@ class BrowserFetcher:
         self._browsers: dict[str, Browser] = {}
         self._user_agents: dict[str, str | None] = {}
         self._xvfb: Xvfb | None = None
+        # idle closing: fetches under way (waiting for or holding a page) keep the browser; each fetch bumps
+        # the generation, so a close armed before it finds it stale and leaves the browser be
+        self._busy = 0
+        self._generation = 0
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._idle_close: asyncio.Task[None] | None = None
+        self._closing = False
         self.launches = 0  # browsers started (or attached), restarts included
+        self.idle_closes = 0  # times the browser was closed for want of use
         self.last_launch_s: float | None = None
 
     async def __aenter__(self) -> BrowserFetcher:
@@ -132,16 +157,75 @@ class BrowserFetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        async with self._starting:  # after an idle close under way, if one is
+            await self._close_all()
+        if self._idle_close is not None and not self._idle_close.done():  # woke too late: nothing left to close
+            self._idle_close.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._idle_close
+
+    @property
+    def running(self) -> bool:
+        """Is a browser (or at least Playwright's driver) up?"""
+        return bool(self._browsers) or self._playwright is not None
+
+    @property
+    def closing(self) -> bool:
+        """Is the idle browser being closed right now?"""
+        return self._closing
+
+    async def _close_all(self) -> None:
+        """Close the browsers, Playwright's driver and Xvfb; the caller holds `_starting`."""
         for browser in self._browsers.values():
             try:
-                await browser.close()  # for a CDP-attached Chrome: disconnects, leaves it running
-            except Exception as exc:  # already gone
+                async with asyncio.timeout(_CLOSE_TIMEOUT_S):
+                    await browser.close()  # for a CDP-attached Chrome: disconnects, leaves it running
+            except Exception as exc:  # already gone, or stuck: the driver's exit takes it down
                 log.debug("closing the browser: %s", exc)
         self._browsers.clear()
+        self._user_agents.clear()
         await self._drop_driver()
         if self._xvfb is not None:
             await asyncio.to_thread(self._xvfb.stop)
             self._xvfb = None
+
+    def _release(self) -> None:
+        """A fetch is done with the browser; the last one out arms the idle close."""
+        self._busy -= 1
+        if self._busy or not self.settings.idle_close_s or not self.running:
+            return
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._idle_timer = loop.call_later(self.settings.idle_close_s, self._start_idle_close, self._generation)
+
+    def _start_idle_close(self, generation: int) -> None:
+        self._idle_timer = None
+        if self._idle_close is None or self._idle_close.done():  # the task is kept so it is not collected
+            self._idle_close = asyncio.create_task(self._close_if_idle(generation))
+
+    async def _close_if_idle(self, generation: int) -> None:
+        async with self._starting:  # a fetch arriving now waits here, then launches afresh
+            if self._busy or generation != self._generation or not self.running:
+                return
+            processes = chromium_processes()
+            weight_mb = pss_kb(processes) / 1024
+            self._closing = True
+            try:
+                await self._close_all()
+            finally:
+                self._closing = False
+            self.idle_closes += 1
+        log.info(
+            "closed the browser after %.0f s unused (%d processes, %.0f MB PSS); the next fetch that needs it "
+            "starts it again",
+            self.settings.idle_close_s,
+            len(processes),
+            weight_mb,
+        )
 
     async def fetch(
         self, url: str, options: RequestOptions, request: BrowserRequest | None = None, follow_up: bool = False
@@ -155,8 +239,13 @@ class BrowserFetcher:
             return waiting
         if reason := browser_unavailable(self.settings):
             return _failed(url, f"no browser here: {reason}", started)
-        async with self.http.gate.slot(host, options.min_delay_s, spaced=not follow_up), self._pages:
-            answer = await self._visit_with_restart(url, options, request)
+        self._busy += 1
+        self._generation += 1
+        try:
+            async with self.http.gate.slot(host, options.min_delay_s, spaced=not follow_up), self._pages:
+                answer = await self._visit_with_restart(url, options, request)
+        finally:
+            self._release()
         if isinstance(answer, str):
             return _failed(url, answer, started)
         return self.http.note_refusal(host, self._fetched(url, host, answer, options, started))

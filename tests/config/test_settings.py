@@ -1,9 +1,10 @@
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from monitor.config import ConfigError, load_settings
-from monitor.config.settings import mask_url, redact, unset_secrets
+from monitor.config.settings import BrowserSettings, mask_url, redact, unset_secrets
 
 DEPLOYMENT = """
 database_url = "sqlite:///${STATE}/db.sqlite"
@@ -145,3 +146,11 @@ def test_relevance_is_title_or_title_and_body_and_names_its_line(tmp_path, monke
     with pytest.raises(ConfigError) as caught:
         load_settings(write(tmp_path, DEPLOYMENT.replace('agencies = ["NMPA", "CDE"]', 'relevance = "body"')))
     assert "relevance" in str(caught.value) and caught.value.line == 13
+
+
+def test_the_browser_idle_close_is_a_finite_number_of_seconds_or_zero_for_never():
+    assert BrowserSettings().idle_close_s == 300
+    assert BrowserSettings(idle_close_s=0).idle_close_s == 0
+    for wrong in (-1, float("nan"), float("inf"), "soon"):
+        with pytest.raises(ValidationError, match="idle_close_s"):
+            BrowserSettings(idle_close_s=wrong)

@@ -5,6 +5,7 @@ import itertools
 import os
 import signal
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -16,12 +17,13 @@ from monitor.check.requests import SourceRequests, wait_selector
 from monitor.config.settings import BrowserSettings
 from monitor.fetch import BrowserFetcher, BrowserRequest, HttpFetcher, RequestOptions
 from monitor.fetch.browser import CHROMIUM_FLAGS
+from monitor.fetch.browserprocs import chromium_processes, descendants, process_role
 from monitor.fetch.modes import fetch_by_mode
 from monitor.testing.challengesite import QUERY_TOKEN, ChallengeSite
 from monitor.testing.localsite import LocalSite, Page
 from monitor.testing.mailsink import free_port
 from monitor.values import FetchOutcome
-from tests.helpers import catalogue, items_of, quick_fetch, require, site_page, wait_for
+from tests.helpers import ROOT, catalogue, items_of, quick_fetch, require, site_page, wait_for
 
 LIST = "/xxgk/ggtg/index.html"
 ROWS = "div.list ul li"
@@ -131,7 +133,8 @@ def _browser_processes(marker: str) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            args = (entry / "cmdline").read_bytes().split(b"\0")
+            # a child may have its command line rewritten into one space-separated string
+            args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").split()
         except OSError:
             continue
         if marker.encode() in args and not any(a.startswith(b"--type=") for a in args):
@@ -294,3 +297,146 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+# --- the browser on a budget: closed when idle, one renderer, no images, fonts or media ---
+
+
+def _tree_of(marker: str) -> list[int]:
+    """The browser process started with `marker`, and every process below it."""
+    return [pid for root in _browser_processes(marker) for pid in [root, *descendants(root)]]
+
+
+def test_an_idle_browser_closes_its_cookies_serve_meanwhile_and_a_spent_cookie_relaunches_it(chromium, guarded):
+    marker = f"--cgt-monitor-test-marker={uuid.uuid4().hex}"
+    settings = chromium.model_copy(update={"idle_close_s": 1.0, "extra_args": [marker]})
+    url = guarded.url(LIST)
+
+    async def go():
+        async with http_fetcher() as plain, BrowserFetcher(settings, plain) as browser:
+            request = BrowserRequest(wait_for=ROWS)
+            first = await fetch_by_mode("auto", plain, browser, url, RequestOptions(), request)
+            tree = _tree_of(marker)
+            assert browser.running and len(tree) > 1
+            closed = await asyncio.to_thread(wait_for, lambda: not browser.running, 15)
+            left = [pid for pid in tree if _alive(pid)]
+            after_close = (closed, browser.idle_closes, left, _browser_processes(marker), chromium_processes())
+            # the challenge's cookies are good for three uses: the browser's reload took one
+            handed = [await fetch_by_mode("auto", plain, browser, url, RequestOptions(), request) for _ in "12"]
+            closed_while_handed = not browser.running and _browser_processes(marker) == []
+            again = await fetch_by_mode("auto", plain, browser, url, RequestOptions(), request)
+            relaunched = len(_browser_processes(marker)) == 1
+            return first, after_close, handed, closed_while_handed, again, relaunched, browser.launches
+
+    first, after_close, handed, closed_while_handed, again, relaunched, launches = asyncio.run(go())
+    closed, idle_closes, left, markers, ours = after_close
+    assert first.outcome is FetchOutcome.OK and first.mode == "browser"
+    assert closed and idle_closes == 1
+    assert left == [] and markers == [] and ours == []  # no Chromium process (nor driver) outlived the close
+    assert [h.mode for h in handed] == ["http+cookies"] * 2 and all(h.outcome is FetchOutcome.OK for h in handed)
+    assert closed_while_handed  # the plain client served with the cookies alone
+    assert again.outcome is FetchOutcome.OK and again.mode == "browser" and relaunched and launches == 2
+    assert len(items_of(again, nmpa(url))) == 20
+    assert guarded.passes == 4
+
+
+def test_a_fetch_arriving_while_the_idle_browser_closes_gets_a_new_one(chromium, guarded):
+    marker = f"--cgt-monitor-test-marker={uuid.uuid4().hex}"
+    settings = chromium.model_copy(update={"idle_close_s": 0.5, "extra_args": [marker]})
+
+    async def go():
+        async with http_fetcher() as plain, BrowserFetcher(settings, plain) as browser:
+            request = BrowserRequest(wait_for=ROWS)
+            first = await browser.fetch(guarded.url(LIST), RequestOptions(), request)
+            async with asyncio.timeout(15):
+                while not browser.closing:  # fetch as soon as the close has begun, while it runs
+                    await asyncio.sleep(0.005)
+            second = await browser.fetch(guarded.url(LIST), RequestOptions(), request)
+            # the second fetch's own idle period has not passed: its browser is still there
+            still_up = browser.running and len(_browser_processes(marker)) == 1
+            return first, second, still_up, browser.launches, browser.idle_closes, _tree_of(marker)
+
+    first, second, still_up, launches, idle_closes, tree = asyncio.run(go())
+    assert first.outcome is FetchOutcome.OK and second.outcome is FetchOutcome.OK
+    assert launches == 2 and idle_closes == 1 and still_up
+    assert len(tree) > 1 and not [pid for pid in tree if _alive(pid)]  # all of it closed with the fetcher
+
+
+def test_a_page_is_served_by_one_renderer_process(chromium):
+    marker = f"--cgt-monitor-test-marker={uuid.uuid4().hex}"
+    settings = chromium.model_copy(update={"extra_args": [marker]})
+    page = b'<html><body><ul><li>row</li></ul><script src="/slow.js"></script></body></html>'
+    with LocalSite() as site:
+        site.set("/list.html", Page(page))
+        site.set("/slow.js", Page(b"document.body.dataset.done = 1;", "application/javascript", delay_s=1.5))
+        seen: list[list[str]] = []
+
+        async def go():
+            async with http_fetcher() as plain, BrowserFetcher(settings, plain) as browser:
+                fetching = asyncio.create_task(
+                    browser.fetch(site.url("/list.html"), RequestOptions(), BrowserRequest(wait_for="body[data-done]"))
+                )
+                while not fetching.done():  # the page sits loading until its script comes
+                    seen.append(await asyncio.to_thread(lambda: [process_role(p) for p in _tree_of(marker)]))
+                    await asyncio.sleep(0.05)
+                return await fetching
+
+        fetched = asyncio.run(go())
+    assert fetched.outcome is FetchOutcome.OK
+    open_page = [roles for roles in seen if "renderer" in roles]
+    assert len(open_page) >= 5  # sampled through the page's 1.5 s
+    assert max(roles.count("renderer") for roles in seen) == 1  # no second renderer, nor a spare kept warm
+    assert max(roles.count("ui-renderer") for roles in seen) <= 1  # the browser's own interface
+    assert not any("gpu-process" in roles for roles in seen)  # composited in the browser process
+    assert max(len(roles) for roles in seen) <= 8  # browser, its interface, the page, zygotes, utilities
+
+
+def test_images_fonts_and_media_of_a_page_are_never_requested(chromium):
+    # each element reports when its load is over, loaded or not: the page is read only after all three
+    page = b"""<html><head><style>
+    @font-face { font-family: shown; src: url(/font.woff2) format("woff2"); }
+    body { font-family: shown; }
+    </style></head><body><ul><li>row</li></ul>
+    <img src="/picture.png" onload="done('img')" onerror="done('img')">
+    <video src="/clip.mp4" preload="auto" onloadeddata="done('video')" onerror="done('video')"></video>
+    <script src="/app.js"></script>
+    <script>
+    function done(what) { document.body.dataset[what] = 1; }
+    document.fonts.load("1em shown").then(() => done("font"), () => done("font"));
+    </script></body></html>"""
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000100ffff03000006000557bfabd40000000049454e44ae426082"
+    )
+    with LocalSite() as site:
+        site.set("/list.html", Page(page))
+        site.set("/app.js", Page(b"window.app = 1;", "application/javascript"))
+        site.set("/picture.png", Page(png, "image/png"))
+        site.set("/font.woff2", Page(b"not a font", "font/woff2"))
+        site.set("/clip.mp4", Page(b"not a film", "video/mp4"))
+        request = BrowserRequest(wait_for="body[data-img][data-video][data-font]")
+        (fetched,), _ = fetch_all(chromium, "browser", [site.url("/list.html")], request)
+        asked = {r.path for r in site.requests}
+    assert fetched.outcome is FetchOutcome.OK and "<li>row</li>" in fetched.text
+    assert "/list.html" in asked and "/app.js" in asked  # the page and its script were fetched
+    assert not asked & {"/picture.png", "/font.woff2", "/clip.mp4"}
+
+
+def test_a_pipeline_without_browser_fetches_never_imports_playwright(site):
+    site.set("/list.html", Page(b"<html><body><ul><li>row</li></ul></body></html>"))
+    code = f"""
+import asyncio, sys
+from monitor.config.settings import BrowserSettings
+from monitor.fetch import BrowserFetcher, HttpFetcher, RequestOptions
+from monitor.fetch.modes import fetch_by_mode
+from tests.helpers import quick_fetch
+
+async def go():
+    async with HttpFetcher(quick_fetch()) as plain, BrowserFetcher(BrowserSettings(), plain) as browser:
+        fetched = await fetch_by_mode("auto", plain, browser, {site.url("/list.html")!r}, RequestOptions())
+        print(fetched.outcome.value, fetched.mode, browser.running, "playwright" in sys.modules)
+
+asyncio.run(go())
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.stdout.split() == ["ok", "http", "False", "False"], done.stderr
