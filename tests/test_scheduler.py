@@ -91,12 +91,11 @@ def test_the_daemon_started_while_the_database_is_down_waits_and_says_so(tmp_pat
     assert "Traceback" not in stderr
 
 
-def test_a_database_that_refuses_the_configuration_ends_the_start_with_the_reason(tmp_path, postgres_url):
-    """Waiting is for a server that is down; a wrong database name will not come back by itself."""
-    wrong = postgres_url.rsplit("/", 1)[0] + "/no_such_database_here"
+def start_on(tmp_path, database_url: str) -> subprocess.CompletedProcess[str]:
+    """The daemon started on this database, to its end (it is expected to end by itself)."""
     config = tmp_path / "cgt-monitor.toml"
-    config.write_text(f'database_url = "{wrong}"\n', encoding="utf-8")
-    done = subprocess.run(
+    config.write_text(f'database_url = "{database_url}"\n', encoding="utf-8")
+    return subprocess.run(
         [sys.executable, "-m", "monitor", "--config", str(config), "run"],
         cwd=ROOT,
         env={**os.environ, "CGT_MONITOR_DATA": str(tmp_path)},
@@ -104,21 +103,18 @@ def test_a_database_that_refuses_the_configuration_ends_the_start_with_the_reaso
         text=True,
         timeout=60,
     )
+
+
+def test_a_database_that_refuses_the_configuration_ends_the_start_with_the_reason(tmp_path, postgres_url):
+    """Waiting is for a server that is down; a wrong database name will not come back by itself."""
+    wrong = postgres_url.rsplit("/", 1)[0] + "/no_such_database_here"
+    done = start_on(tmp_path, wrong)
     assert done.returncode == 1
     assert "StoreMisconfigured" in done.stderr and "no_such_database_here" in done.stderr
     assert "database_url" in done.stderr and "trying again" not in done.stderr and "Traceback" not in done.stderr
 
 
 def test_a_database_url_that_names_no_database_ends_the_start(tmp_path):
-    config = tmp_path / "cgt-monitor.toml"
-    config.write_text('database_url = "nosuchdialect://x/y"\n', encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "monitor", "--config", str(config), "run"],
-        cwd=ROOT,
-        env={**os.environ, "CGT_MONITOR_DATA": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = start_on(tmp_path, "nosuchdialect://x/y")
     assert done.returncode == 1 and "the database URL is not usable" in done.stderr
     assert "Traceback" not in done.stderr
