@@ -326,16 +326,14 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
 
     inserted = _insert_new(session, record)
     done_elsewhere[ChangeKind.NEW] = len(diff.new) - len(inserted)
-    if not diff.baseline:
-        for item in diff.new:
-            if item.key not in inserted:
-                continue
-            notice = session.get_one(Notice, inserted[item.key])
-            relevant_new += int(notice.relevant)
-            change = _change(notice, ChangeKind.NEW, now, {})
-            session.add(change)
-            session.flush()  # its id, for the delivery rows
-            deliveries += _enqueue(session, notice, change, record.routes.get(item.key, ()), record, now)
+    if not diff.baseline and inserted:
+        fresh = [item for item in diff.new if item.key in inserted]
+        logged = _log_new(session, record, fresh, inserted)
+        for item in fresh:
+            verdict = record.verdicts.get(item.key)
+            relevant_new += int(bool(verdict and verdict.relevant))
+            notice_id = inserted[item.key]
+            deliveries += _enqueue(session, record, item, notice_id, logged[notice_id])
     for _, item in diff.changed:
         if not _record_changed(session, record, item):
             done_elsewhere[ChangeKind.CHANGED] += 1
@@ -387,18 +385,46 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
     return summary
 
 
-def _enqueue(
-    session: Session, notice: Notice, change: Change, routes: Sequence[Route], record: CheckRecord, now: dt.datetime
-) -> int:
+def _log_new(session: Session, record: CheckRecord, fresh: Sequence[Item], ids: Mapping[str, int]) -> dict[int, int]:
+    """The detected-changes rows of the new notices, in one statement; their ids by notice id."""
+    rows = []
+    for item in fresh:
+        verdict = record.verdicts.get(item.key)
+        rows.append(
+            {
+                "notice_id": ids[item.key],
+                "source_name": record.source.name,
+                "kind": ChangeKind.NEW,
+                "detected_at": record.now,
+                "title": item.title,
+                "url": item.url,
+                "published": item.published,
+                "relevant": bool(verdict and verdict.relevant),
+                "score": verdict.score if verdict else 0.0,
+                "previous": {},
+            }
+        )
+    table: Table = Change.__table__  # type: ignore[assignment]
+    returned = session.execute(insert(table).returning(table.c.notice_id, table.c.id), rows)
+    return {notice_id: change_id for notice_id, change_id in returned}
+
+
+def _enqueue(session: Session, record: CheckRecord, item: Item, notice_id: int, change_id: int) -> int:
     """The alerts of one new notice; who was (or will be) alerted of an earlier sighting is spared."""
+    routes = record.routes.get(item.key, ())
     already_told: set[tuple[str, str]] = set()
-    if original := _earlier_sighting(session, notice, now - record.duplicate_window):
-        notice.canonical_id = original.id
-        change.previous = {"duplicate_of": original.id, "source": original.source_name, "url": original.url}
+    since = record.now - record.duplicate_window
+    if original := _earlier_sighting(session, title_fingerprint(item.title), record.source.name, notice_id, since):
+        original_id, original_source, original_url = original
+        linked = update(Notice).where(Notice.id == notice_id).values(canonical_id=original_id)
+        session.execute(linked.execution_options(synchronize_session=False))
+        previous = {"duplicate_of": original_id, "source": original_source, "url": original_url}
+        logged = update(Change).where(Change.id == change_id).values(previous=previous)
+        session.execute(logged.execution_options(synchronize_session=False))
         # a baseline original, or one a subscription filtered out, alerted nobody
-        already_told = outbox.told_of(session, original.id) if routes else set()
+        already_told = outbox.told_of(session, original_id) if routes else set()
     return sum(
-        outbox.enqueue_notice(session, change.id, notice.id, route, now)
+        outbox.enqueue_notice(session, change_id, notice_id, route, record.now)
         for route in routes
         if (route.subscription, route.channel) not in already_told
     )
@@ -441,16 +467,19 @@ def _change(notice: Notice, kind: ChangeKind, now: dt.datetime, previous: dict[s
     )
 
 
-def _earlier_sighting(session: Session, notice: Notice, since: dt.datetime) -> Notice | None:
-    """The first notice of the same document on another source, seen since `since`."""
-    query = select(Notice).where(
-        Notice.fingerprint == notice.fingerprint,
-        Notice.source_name != notice.source_name,
+def _earlier_sighting(
+    session: Session, fingerprint: str, source_name: str, notice_id: int, since: dt.datetime
+) -> tuple[int, str, str] | None:
+    """The first notice of the same document on another source, seen since `since`: its id, source, URL."""
+    query = select(Notice.id, Notice.source_name, Notice.url).where(
+        Notice.fingerprint == fingerprint,
+        Notice.source_name != source_name,
         Notice.canonical_id.is_(None),
         Notice.first_seen_at >= since,
-        Notice.id != notice.id,
+        Notice.id != notice_id,
     )
-    return session.scalars(query.order_by(Notice.id).limit(1)).first()
+    found = session.execute(query.order_by(Notice.id).limit(1)).first()
+    return None if found is None else (found[0], found[1], found[2])
 
 
 def _mark_health(
