@@ -40,7 +40,7 @@ def run(
             if settings.web.enabled:  # the web stack is imported only then
                 from monitor.web.server import DeskInDaemon
 
-                desk = DeskInDaemon(settings, database)
+                desk = DeskInDaemon(settings, database, sources)
                 await desk.start()
             try:
                 async with running_pipeline(settings, database=database) as pipeline:

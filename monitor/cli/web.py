@@ -25,7 +25,7 @@ def serve(
     settings = obj.settings()
     bound = host or settings.web.host
     say(f"review desk on http://{bound}:{port or settings.web.port}/ (Ctrl-C stops it)")
-    serve_desk(settings, host, port)
+    serve_desk(settings, host, port, obj.sources())
 
 
 @users_app.command("hash")

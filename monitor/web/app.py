@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.app import Database, open_store
 from monitor.config.settings import Settings
+from monitor.config.sources import Source
 from monitor.web import api, auth, deadlines, exports, feeds, login, notices, sources, subscriptions
 from monitor.web.render import HERE, make_templates, page
 
@@ -96,7 +98,7 @@ def routes() -> list[Any]:
     ]
 
 
-def create_app(settings: Settings, database: Database | None = None) -> Starlette:
+def create_app(settings: Settings, database: Database | None = None, sources: Sequence[Source] = ()) -> Starlette:
     web = settings.web
     middleware = [
         Middleware(SecurityHeaders),
@@ -116,5 +118,6 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
     )
     app.state.settings = settings
     app.state.database = database or open_store(settings)
+    app.state.catalogue = {source.name: source for source in sources}  # what each source's structure rests on
     app.state.templates = make_templates(settings.schedule.timezone)
     return app

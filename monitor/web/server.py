@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import uvicorn
 
 from monitor.app import Database
 from monitor.config.settings import Settings
+from monitor.config.sources import Source
 from monitor.web.app import create_app
 
 log = logging.getLogger(__name__)
@@ -24,9 +25,11 @@ class _QuietSignals(uvicorn.Server):
         yield
 
 
-def _config(settings: Settings, database: Database | None, host: str | None, port: int | None) -> uvicorn.Config:
+def _config(
+    settings: Settings, database: Database | None, host: str | None, port: int | None, sources: Sequence[Source]
+) -> uvicorn.Config:
     return uvicorn.Config(
-        create_app(settings, database),
+        create_app(settings, database, sources),
         host=host or settings.web.host,
         port=port if port is not None else settings.web.port,
         log_level="warning",
@@ -36,9 +39,9 @@ def _config(settings: Settings, database: Database | None, host: str | None, por
     )
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+def serve(settings: Settings, host: str | None = None, port: int | None = None, sources: Sequence[Source] = ()) -> None:
     """The desk alone, until Ctrl-C or SIGTERM."""
-    config = _config(settings, None, host, port)
+    config = _config(settings, None, host, port, sources)
     log.info("review desk on http://%s:%d/", config.host, config.port)
     uvicorn.Server(config).run()
 
@@ -46,8 +49,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
 class DeskInDaemon:
     """The desk as a task of the daemon's loop, started and stopped with it."""
 
-    def __init__(self, settings: Settings, database: Database) -> None:
-        self.server = _QuietSignals(_config(settings, database, None, None))
+    def __init__(self, settings: Settings, database: Database, sources: Sequence[Source] = ()) -> None:
+        self.server = _QuietSignals(_config(settings, database, None, None, sources))
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

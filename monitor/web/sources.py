@@ -17,4 +17,7 @@ def sources_page(request: Request) -> Response:
         health = sorted(source_health(session).values(), key=lambda state: (state.status == "ok", state.name))
         runs = recent_runs(session, name, limit=200)
         failures = last_failures(session)
-    return page(request, "sources.html.j2", health=health, runs=runs, selected=name, failures=failures)
+    catalogue = request.app.state.catalogue
+    return page(
+        request, "sources.html.j2", health=health, runs=runs, selected=name, failures=failures, catalogue=catalogue
+    )

@@ -312,3 +312,22 @@ def test_a_notice_found_by_its_text_shows_its_level_and_passage(local, desk_sett
     listed = local.get("/?relevance=body").text
     assert count(listed) == 1 and "CGT · in the text" in listed
     assert count(local.get("/?relevance=title").text) == 74
+
+
+def test_the_sources_page_says_what_each_source_rests_on(desk_settings):
+    from starlette.testclient import TestClient
+
+    from monitor.app import open_store
+    from monitor.store.models import SourceState
+    from monitor.web.app import create_app
+    from tests.helpers import catalogue
+
+    database = open_store(desk_settings)
+    known = catalogue()["nmpa-ggtg"]
+    with write_transaction(database.sessions) as session:
+        session.add(SourceState(name="nmpa-ggtg", agency="NMPA", region="CN", url=known.url, status="ok"))
+    client = TestClient(create_app(desk_settings, database, [known]), client=("127.0.0.1", 50000))
+    page = client.get("/sources").text
+    row = page[page.index('href="/sources?source=nmpa-ggtg#polls"') :].split("</tr>", 1)[0]
+    assert 'class="evidence recorded"' in row and "recorded 2026-09-22" in row  # the level, its note on hover
+    database.engine.dispose()
