@@ -307,9 +307,10 @@ class Pipeline:
             report = await self.check(source)
             if on_done is not None:
                 on_done(report)
-            if report.fetched is not None:  # a thousand pages held to the end would be the run's peak memory
-                report.fetched = dataclasses.replace(report.fetched, content=b"", text="")
-            return report
+            # what one check saw (the page, its items, the diff) held for a thousand sources to the end would be
+            # the run's peak memory: the reports keep the summary and the fetch's facts
+            fetched = report.fetched and dataclasses.replace(report.fetched, content=b"", text="")
+            return CheckReport(report.source, report.summary, fetched)
 
         return list(await asyncio.gather(*(one(source) for source in sources)))
 
