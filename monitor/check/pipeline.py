@@ -165,8 +165,8 @@ class Pipeline:
             return await self._problem(source, outcome, fetched, started, dry_run)
         items = outcome
         digest = listing_digest(items)
-        still_the_list = listing_health(source, items, snapshot.last_new_at, utcnow())[0] is Health.OK
-        if snapshot.digest == digest and still_the_list:  # the page lists what the store lists: nothing to do
+        # the page lists what the store lists, and is still judged the list: nothing to compare or write
+        if snapshot.digest == digest and self._still_the_list(source, items, snapshot):
             if dry_run:
                 return CheckReport(source, _dry_summary(source, items, Diff(unchanged=tuple(items))), fetched, items)
             # a healthy source staying healthy: no incident to open or resolve, nothing to watch
@@ -200,6 +200,10 @@ class Pipeline:
         failpoints.hit("check.after_commit")
         _log_summary(report.summary)
         return report
+
+    @staticmethod
+    def _still_the_list(source: Source, items: list[Item], snapshot: Snapshot) -> bool:
+        return listing_health(source, items, snapshot.last_new_at, utcnow())[0] is Health.OK
 
     def _remember(self, source: Source, snapshot: Snapshot) -> None:
         """Kept for the next check of the source: one row per source, its size that of one listing. Another

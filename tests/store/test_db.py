@@ -14,6 +14,7 @@ from monitor.store.db import (
     alembic_config,
     current_revision,
     head_revision,
+    newest_revision_file,
     open_database,
     session_factory,
     upgrade_database,
@@ -207,3 +208,8 @@ def test_notices_judged_before_levels_get_one_from_where_their_terms_matched(tmp
         command.downgrade(config, "0008")
     with engine.connect() as connection:
         assert "level" not in {row[1] for row in connection.execute(text("PRAGMA table_info(notices)"))}
+
+
+def test_the_newest_migration_file_names_alembics_head():
+    """A start reads the head from the file names (NNNN_what.py) to skip Alembic: the two must agree."""
+    assert newest_revision_file() == head_revision()
