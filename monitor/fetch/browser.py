@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import httpx
+
 from monitor.config.settings import BrowserSettings
+from monitor.fetch import netpolicy
 from monitor.fetch.blocked import outcome_of
 from monitor.fetch.browserprocs import chromium_processes, pss_kb
 from monitor.fetch.http import HttpFetcher, RequestOptions, host_of
@@ -30,7 +33,7 @@ from monitor.fetch.xvfb import Xvfb
 from monitor.values import Fetched, FetchedBy, FetchOutcome
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Frame, Page, Playwright, Response, Route
+    from playwright.async_api import Browser, Frame, Page, Playwright, Request, Response, Route
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +269,8 @@ class BrowserFetcher:
                     return await self._visit(browser, user_agent, url, options, request)
             except TimeoutError:
                 return f"the page did not finish within the {self.settings.page_timeout_s:.0f} s page timeout"
+            except _Refused as exc:
+                return str(exc)
             except PlaywrightError as exc:
                 if not _gone(browser, exc) or attempt == 2:
                     return f"browser fetch failed: {_short(exc)}"
@@ -357,9 +362,11 @@ class BrowserFetcher:
         context = await browser.new_context(
             user_agent=user_agent, locale="zh-CN", ignore_https_errors=options.insecure_tls
         )
+        reach = _Reach(url, self.http.settings.allow_private)
+        context.on("request", reach.redirected)
         try:
             context.set_default_timeout(self.settings.page_timeout_s * 1000)
-            await context.route("**/*", _same_site_only(url))
+            await context.route("**/*", _same_site_only(url, reach))
             page = await context.new_page()
             watch = _Navigations(page)
             target = _with_params(url, options.params)
@@ -377,6 +384,8 @@ class BrowserFetcher:
                     answer.where = f"at the landing page {landing}"
             else:
                 answer = await _open(page, watch, target, request.wait_for, deadline)
+            if refused := await reach.verdict():
+                raise _Refused(refused)
             answer.cookies = {c.get("name", ""): c.get("value", "") for c in await context.cookies([url])}
             answer.user_agent = await page.evaluate("navigator.userAgent")
             return answer
@@ -571,18 +580,60 @@ async def _capture(
         page.remove_listener("response", seen)
 
 
-def _same_site_only(url: str) -> Any:
-    """Let through the site's own documents, scripts and API calls; nothing from elsewhere, no images."""
+def _same_site_only(url: str, reach: _Reach) -> Any:
+    """Let through the site's own documents, scripts and API calls; nothing from elsewhere, no images, and
+    nothing on a private or local address but the page's own origin."""
     site = _site_of(urlsplit(url).hostname or "")
 
     async def handle(route: Route) -> None:
         request = route.request
         if request.resource_type in _SKIPPED_RESOURCES or _site_of(urlsplit(request.url).hostname or "") != site:
             await route.abort()
+        elif reason := await reach.refusal(request.url):
+            log.debug("%s", reason)
+            await route.abort()
         else:
             await route.continue_()
 
     return handle
+
+
+class _Refused(Exception):
+    pass
+
+
+class _Reach:
+    """The address policy of one visit (`netpolicy`): a routed request is checked before it is sent. Chromium
+    follows a redirect before any route sees it, so a redirect is checked as it is made: the visit then ends
+    refused, and nothing the address answered is read. (Chromium resolves names itself: no pinning here.)"""
+
+    def __init__(self, url: str, allowed: list[str]) -> None:
+        self._own = netpolicy.origin(httpx.URL(url))
+        self._allowed = set(allowed)
+        self._refused: str | None = None
+        self._pending: set[asyncio.Task[None]] = set()
+
+    async def refusal(self, url: str) -> str | None:
+        try:
+            return await netpolicy.refusal(httpx.URL(url), self._own, self._allowed)
+        except httpx.InvalidURL:
+            return None  # not an address Chromium could reach either
+
+    def redirected(self, request: Request) -> None:
+        if request.redirected_from is not None:
+            task = asyncio.ensure_future(self._judge(request.url))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def _judge(self, url: str) -> None:
+        reason = await self.refusal(url)
+        if reason and self._refused is None:
+            self._refused = f"{reason} (a redirect in the browser)"
+
+    async def verdict(self) -> str | None:
+        if self._pending:
+            await asyncio.gather(*self._pending)
+        return self._refused
 
 
 def _site_of(hostname: str) -> str:

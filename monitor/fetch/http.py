@@ -110,8 +110,10 @@ class HttpFetcher:
                 follow_redirects=True,
                 timeout=httpx.Timeout(self.settings.timeout_s),
                 headers={"User-Agent": self.settings.user_agent, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"},
-                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-                verify=tls_verification(options.ca_file, options.insecure_tls),
+                transport=netpolicy.pinned_transport(
+                    tls_verification(options.ca_file, options.insecure_tls),
+                    httpx.Limits(max_connections=64, max_keepalive_connections=32),
+                ),
             )
         return self._clients[key]
 

@@ -440,3 +440,38 @@ asyncio.run(go())
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.stdout.split() == ["ok", "http", "False", "False"], done.stderr
+
+
+def test_a_page_in_the_browser_never_reaches_another_local_service(chromium):
+    """The page's own origin is 127.0.0.1:A; its script asks 127.0.0.1:B, which is refused before it is sent,
+    and a redirect to B ends the fetch refused with nothing of B's answer read."""
+    with LocalSite() as site, LocalSite() as internal:
+        internal.set(LIST, Page(site_page("nmpa-ggtg.html")))
+        internal.set("/secret.json", Page(b'{"secret": 1}', "application/json"))
+        script = f"fetch({internal.url('/secret.json')!r}).finally(() => document.body.dataset.done = 1);"
+        site.set(
+            "/page.html", Page(f"<html><body><ul><li>row</li></ul><script>{script}</script></body></html>".encode())
+        )
+        site.set("/moved.html", Page(b"", status=302, headers={"Location": internal.url(LIST)}))
+        request = BrowserRequest(wait_for="body[data-done]")
+        (asked_out, moved), _ = fetch_all(
+            chromium, "browser", [site.url("/page.html"), site.url("/moved.html")], request
+        )
+        assert asked_out.outcome is FetchOutcome.OK and "<li>row</li>" in asked_out.text
+        assert not internal.hits("/secret.json")  # refused before it was sent
+        assert moved.outcome is FetchOutcome.ERROR
+        assert "is a private or local address" in moved.reason and "redirect in the browser" in moved.reason
+        assert not moved.text
+
+
+def test_a_local_service_the_deployment_allows_is_reached_from_the_page(chromium):
+    with LocalSite() as site, LocalSite() as internal:
+        internal.set("/data.json", Page(b'{"rows": 1}', "application/json"))
+        script = f"fetch({internal.url('/data.json')!r}).finally(() => document.body.dataset.done = 1);"
+        site.set("/page.html", Page(f"<html><body><script>{script}</script></body></html>".encode()))
+        allowing = http_fetcher(allow_private=[internal.base_url.split("//")[1]])
+        (fetched,), _ = fetch_all(
+            chromium, "browser", [site.url("/page.html")], BrowserRequest(wait_for="body[data-done]"), http=allowing
+        )
+        assert fetched.outcome is FetchOutcome.OK
+        assert internal.hits("/data.json")
