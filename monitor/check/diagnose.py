@@ -8,12 +8,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from selectolax.lexbor import LexborHTMLParser
-
 from monitor.config.errors import ConfigError
 from monitor.config.sources import Source
 from monitor.extract.html_list import HtmlListOptions
 from monitor.extract.links import resolve
+from monitor.extract.markup import parse_html
 from monitor.extract.registry import extract_items
 from monitor.fetch.charset import UndecodablePage, decode
 
@@ -23,7 +22,7 @@ def why_no_items(source: Source, text: str) -> str:
     options = source.options
     if not isinstance(options, HtmlListOptions):
         return "no items in the answer: check the field paths against it"
-    parser = LexborHTMLParser(text)
+    parser = parse_html(text)
     if options.records_in and not parser.css(options.records_in):
         return f"records_in selector '{options.records_in}' matched nothing on the page"
     if options.records_in:
@@ -49,7 +48,7 @@ def key_pattern_misses(source: Source, text: str, base_url: str) -> str | None:
     if not source.key_pattern:
         return None
     pattern = re.compile(source.key_pattern)
-    anchors = LexborHTMLParser(text).css("a[href]")
+    anchors = parse_html(text).css("a[href]")
     links = [link for a in anchors if (link := resolve(base_url, a.attributes.get("href")))]
     if not links or any(pattern.search(link) for link in links):
         return None

@@ -6,10 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser
-
 from monitor.extract.dates import parse_date
 from monitor.extract.links import is_file_link, resolve
+from monitor.extract.markup import parse_html
 from monitor.extract.text import clean_text
 
 # Body containers of the CMSs these agencies run (TRS, Hanweb, Ucap, gov.cn's own), most specific first.
@@ -43,7 +42,7 @@ class DetailPage:
 
 
 def read_detail(html: str, url: str) -> DetailPage:
-    parser = LexborHTMLParser(html)
+    parser = parse_html(html)
     parser.strip_tags(["script", "style", "noscript"])  # code is not text (a challenge page is all code)
     body = ""
     for selector in BODY_SELECTORS:

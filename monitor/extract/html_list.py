@@ -9,6 +9,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from monitor.extract.dates import parse_date
 from monitor.extract.links import is_file_link, resolve, stable_key
+from monitor.extract.markup import parse_html
 from monitor.extract.registry import register
 from monitor.extract.text import clean_text, clean_title
 from monitor.values import Item
@@ -77,7 +78,7 @@ def records_document(parser: LexborHTMLParser, records_in: str) -> LexborHTMLPar
 
 @register("html", HtmlListOptions, "HTML list page read with CSS selectors")
 def extract_html_list(text: str, options: HtmlListOptions, base_url: str, key_pattern: str | None) -> list[Item]:
-    parser = LexborHTMLParser(text)
+    parser = parse_html(text)
     base = page_base(parser, base_url)
     if options.records_in:
         parser = records_document(parser, options.records_in)

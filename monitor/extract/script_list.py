@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from pydantic import BaseModel, ConfigDict
-from selectolax.lexbor import LexborHTMLParser
 
 from monitor.extract.dates import parse_date
 from monitor.extract.links import resolve, stable_key
+from monitor.extract.markup import parse_html
 from monitor.extract.registry import register
 from monitor.extract.text import clean_title
 from monitor.values import Item
@@ -33,7 +33,7 @@ def _array(text: str, name: str) -> list[str]:
 @register("script", ScriptListOptions, "list embedded in a <script> as parallel JavaScript arrays")
 def extract_script_list(text: str, options: ScriptListOptions, base_url: str, key_pattern: str | None) -> list[Item]:
     # only script bodies: comments and text elsewhere on the page may quote the same syntax
-    scripts = "\n".join(node.text(deep=True) for node in LexborHTMLParser(text).css("script"))
+    scripts = "\n".join(node.text(deep=True) for node in parse_html(text).css("script"))
     links = _array(scripts, options.link_array)
     titles = _array(scripts, options.title_array)
     date_arrays = [options.date_array] if isinstance(options.date_array, str) else options.date_array or []

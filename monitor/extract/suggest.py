@@ -19,6 +19,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 from monitor.extract.dates import parse_date
 from monitor.extract.html_list import page_base, records_document
 from monitor.extract.links import resolve
+from monitor.extract.markup import parse_html
 from monitor.extract.text import clean_text
 
 RECORDS_IN = "script[type='text/xml']"  # Hanweb pages keep their rows as CDATA records in these
@@ -322,7 +323,7 @@ def paging_of(parser: LexborHTMLParser, text: str, base: str) -> str | None:
 
 def suggest_list(text: str, base_url: str) -> Suggestion:
     """HTML list options for the page `text`, its links resolved against `base_url`."""
-    page = LexborHTMLParser(text)
+    page = parse_html(text)
     base = page_base(page, base_url)
     title_node = page.css_first("title")
     page_title = clean_text(title_node.text()) if title_node is not None else ""

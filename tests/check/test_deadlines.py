@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from monitor.app import open_store, running_pipeline
+from monitor.extract import markup
 from monitor.store.models import Notice
 from monitor.testing.localsite import Page
 from tests.helpers import deployment, in_pipeline, local_source, serve, sigterm, site_page, start_daemon, wait_for
@@ -42,7 +43,8 @@ def test_a_trickling_attachment_costs_its_text_not_the_check(site, settings_for)
         assert session.scalars(select(Notice).where(Notice.key.like("%P020261001%"))).one()
 
 
-def test_a_page_built_to_be_slow_to_parse_does_not_hold_up_another_source(site, settings_for):
+def test_a_page_built_to_be_slow_to_parse_does_not_hold_up_another_source(site, settings_for, monkeypatch):
+    monkeypatch.setattr(markup, "MAX_DEPTH", 10**9)  # a slow parse, which the depth limit would refuse unparsed
     settings = settings_for()
     database = open_store(settings)
     healthy = local_source(site, "nmpa-ggtg")
@@ -74,3 +76,15 @@ def test_sigterm_stops_the_daemon_promptly_whatever_its_sources_are_doing(tmp_pa
     assert daemon.returncode == 0, stderr
     assert took < 10, stderr
     assert "abandoning 1 jobs" in stderr and "daemon stopped" in stderr
+
+
+def test_a_page_nested_a_million_levels_deep_is_a_recorded_error_not_a_parse_that_never_ends(site, settings_for):
+    settings = settings_for()
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg", deadline_s=30)
+    serve(site, source, b"<html><body>" + b"<div>" * 1_000_000 + b"x</body></html>")
+    started = time.monotonic()
+    (report,), _ = in_pipeline(settings, database, lambda pipeline: pipeline.run_once([source]))
+    assert time.monotonic() - started < 15  # refused at once, long before the check's deadline
+    assert report.summary.outcome == "error"
+    assert "levels deep: not parsed" in report.summary.reason and source.url in report.summary.reason
