@@ -612,12 +612,17 @@ class _Reach:
         self._allowed = set(allowed)
         self._refused: str | None = None
         self._pending: set[asyncio.Task[None]] = set()
+        self._origins: dict[str, str | None] = {}  # a page asks one static host many times: resolved once
 
     async def refusal(self, url: str) -> str | None:
         try:
-            return await netpolicy.refusal(httpx.URL(url), self._own, self._allowed)
+            address = httpx.URL(url)
         except httpx.InvalidURL:
             return None  # not an address Chromium could reach either
+        here = netpolicy.origin(address)
+        if here not in self._origins:
+            self._origins[here] = await netpolicy.refusal(address, self._own, self._allowed)
+        return self._origins[here]
 
     def redirected(self, request: Request) -> None:
         if request.redirected_from is not None:

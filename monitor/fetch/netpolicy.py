@@ -69,10 +69,15 @@ async def _addresses(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
+def _permitted(url: httpx.URL, own_origin: str | None, allowed: Collection[str]) -> bool:
+    """May this request reach a private address: its own origin, or a host the deployment allows?"""
+    here = origin(url)
+    return _same_origin(here, own_origin) or here in allowed or url.host in allowed
+
+
 async def refusal(url: httpx.URL, own_origin: str | None, allowed: Collection[str]) -> str | None:
     """Why a request to `url` is refused, or None: its own origin and hosts the deployment allows pass."""
-    here = origin(url)
-    if _same_origin(here, own_origin) or here in allowed or url.host in allowed:
+    if _permitted(url, own_origin, allowed):
         return None
     for address in await _addresses(url.host, url.port or 0):
         if _is_private(address):
@@ -84,12 +89,10 @@ def guard(allowed: Collection[str]) -> Callable[[httpx.Request], Awaitable[None]
     """An httpx request hook enforcing the policy; `allowed`: hosts or host:port the deployment permits."""
 
     async def check(request: httpx.Request) -> None:
-        url = request.url
-        here = origin(url)
-        permitted = _same_origin(here, request.extensions.get(EXTENSION)) or here in allowed or url.host in allowed
-        _MAY_REACH_PRIVATE.set(permitted)
+        own = request.extensions.get(EXTENSION)
+        _MAY_REACH_PRIVATE.set(_permitted(request.url, own, allowed))
         # checked here too, not only at connect: a kept-alive connection to that host would be reused unasked
-        if not permitted and (reason := await refusal(url, None, allowed)):
+        if reason := await refusal(request.url, own, allowed):
             raise PrivateAddressRefused(reason, request=request)
 
     return check
