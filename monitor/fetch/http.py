@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.config.settings import FetchSettings
-from monitor.fetch import netpolicy
+from monitor.fetch import netpolicy, streams
 from monitor.fetch.backoff import HostBackoff, retry_note
 from monitor.fetch.blocked import ListProbe, is_refusal, outcome_of
 from monitor.fetch.charset import UndecodablePage, decode
@@ -110,9 +110,11 @@ class HttpFetcher:
                 follow_redirects=True,
                 timeout=httpx.Timeout(self.settings.timeout_s),
                 headers={"User-Agent": self.settings.user_agent, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"},
-                transport=netpolicy.pinned_transport(
-                    tls_verification(options.ca_file, options.insecure_tls),
-                    httpx.Limits(max_connections=64, max_keepalive_connections=32),
+                transport=streams.keep_sockets(
+                    netpolicy.pinned_transport(
+                        tls_verification(options.ca_file, options.insecure_tls),
+                        httpx.Limits(max_connections=64, max_keepalive_connections=32),
+                    )
                 ),
             )
         return self._clients[key]
@@ -223,8 +225,9 @@ class HttpFetcher:
             params=options.params,
             data=options.form,
             json=options.json_body,
-            extensions={netpolicy.EXTENSION: options.own_origin or netpolicy.origin(httpx.URL(url))},
         )
+        # the origin of the URL as the request parsed it, not parsed a second time
+        request.extensions[netpolicy.EXTENSION] = options.own_origin or netpolicy.origin(request.url)
         response = await client.send(request, stream=True)
         try:
             declared = response.headers.get("content-length")
