@@ -275,7 +275,9 @@ def _insert_new(session: Session, record: CheckRecord) -> dict[str, int]:
     """The new rows in one statement; returns the ids of those this transaction inserted, by key.
 
     A row another instance inserted meanwhile is skipped (ON CONFLICT DO NOTHING): that instance stored it
-    with its alerts.
+    with its alerts. The rows go as parameters of one statement (SQLAlchemy renders them as one multi-row
+    INSERT, in pages within the driver's limit on bound parameters): compiled once and cached, where rows
+    given to `.values()` make a statement that is compiled again on every check.
     """
     if not record.diff.new:
         return {}
@@ -293,17 +295,14 @@ def _insert_new(session: Session, record: CheckRecord) -> dict[str, int]:
         }
         for item in record.diff.new
     ]
+    # rows of one statement share their columns: fill the ones some rows lack with their defaults
+    columns = {column for row in rows for column in row}
+    for row in rows:
+        for column in columns - row.keys():
+            row[column] = _DEFAULTS.get(column)
     table: Table = Notice.__table__  # type: ignore[assignment]
-    inserted: dict[str, int] = {}
-    for rows_at_once in (rows[i : i + 100] for i in range(0, len(rows), 100)):
-        # rows of one statement share their columns: fill the ones some rows lack with their defaults
-        columns = {column for row in rows_at_once for column in row}
-        for row in rows_at_once:
-            for column in columns - row.keys():
-                row[column] = _DEFAULTS.get(column)
-        statement = insert_ignoring(session, table).values(rows_at_once).returning(table.c.key, table.c.id)
-        inserted.update({key: ident for key, ident in session.execute(statement)})
-    return inserted
+    statement = insert_ignoring(session, table).returning(table.c.key, table.c.id)
+    return {key: ident for key, ident in session.execute(statement, rows)}
 
 
 _DEFAULTS: dict[str, Any] = {"relevant": False, "score": 0.0, "terms": [], "topics": [], "level": "none"}
