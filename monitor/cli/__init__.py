@@ -2,8 +2,11 @@
 
 import sys
 
-from monitor.cli import admin, checks, desk, onboard, review, web  # noqa: F401  (each registers its commands)
-from monitor.cli.base import app, complain
+from monitor.cli.heap import starting
+
+with starting():
+    from monitor.cli import admin, checks, desk, onboard, review, web  # noqa: F401  (each registers its commands)
+    from monitor.cli.base import app, complain
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from monitor.cli import heap
 from monitor.cli.base import (
     Context,
     app,
@@ -26,12 +27,14 @@ def run(
     once: Annotated[bool, typer.Option("--once", help="Check every source once, send alerts, exit.")] = False,
 ) -> None:
     """Run the daemon (or one cycle with --once)."""
-    from monitor.app import running_pipeline, wait_for_store
-    from monitor.scheduler import Daemon
-
     obj: Context = ctx.obj
-    settings, sources = obj.settings(), obj.sources()
+    with heap.starting():
+        from monitor.app import running_pipeline, wait_for_store
+        from monitor.scheduler import Daemon
+
+        settings, sources = obj.settings(), obj.sources()
     enabled = [s for s in sources if s.enabled]
+    heap.settle()
 
     async def main_async() -> None:
         if not once:
@@ -67,10 +70,12 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per item.")] = False,
 ) -> None:
     """Check one source now and print what it found."""
-    from monitor.app import running_pipeline, scratch_copy
-
     obj: Context = ctx.obj
-    settings, source = obj.settings(), obj.source(name)
+    with heap.starting():
+        from monitor.app import running_pipeline, scratch_copy
+
+        settings, source = obj.settings(), obj.source(name)
+    heap.settle()
 
     async def main_async() -> Any:
         if dry_run:  # nothing stored, nothing sent, nothing on disk
