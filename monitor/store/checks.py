@@ -211,7 +211,13 @@ def _state(session: Session, source: Source) -> SourceState:
         state = session.get_one(SourceState, source.name)
     if (state.agency, state.region, state.url) != (source.agency, source.region, source.url):
         state.agency, state.region, state.url = source.agency, source.region, source.url
+    # held to the end of the transaction: the session keeps a flushed row only while something refers to it,
+    # and the incident watch reads this row again after the flush
+    session.info.setdefault(_HELD, []).append(state)
     return state
+
+
+_HELD = "cgt_held_source_states"
 
 
 @dataclass(frozen=True)
