@@ -304,3 +304,5 @@ class CheckSummary:
     deliveries: int = 0
     baseline: bool = False
     reason: str | None = None
+    # healthy before this check and after it: no incident can be open, none is to be opened
+    stayed_healthy: bool = False

@@ -169,10 +169,7 @@ class Pipeline:
         if snapshot.digest == digest and self._still_the_list(source, items, snapshot):
             if dry_run:
                 return CheckReport(source, _dry_summary(source, items, Diff(unchanged=tuple(items))), fetched, items)
-            # a healthy source staying healthy: no incident to open or resolve, nothing to watch
-            summary = await self._write(
-                lambda s: record_unchanged(s, source, fetched, digest, utcnow(), started), watch=False
-            )
+            summary = await self._write(lambda s: record_unchanged(s, source, fetched, digest, utcnow(), started))
             if summary is not None:
                 answered = dataclasses.replace(snapshot, etag=fetched.etag, last_modified=fetched.last_modified)
                 self._remember(source, answered)
@@ -284,14 +281,15 @@ class Pipeline:
             diff, new=tuple(enriched.get(item.key, item) for item in diff.new)
         )
 
-    async def _write(self, action: Callable[[Session], Summary], watch: bool = True) -> Summary:
+    async def _write(self, action: Callable[[Session], Summary]) -> Summary:
         """Run one recording function in one transaction, off the event loop: all of it is stored, or none."""
-        return await asyncio.to_thread(self._write_now, action, watch)
+        return await asyncio.to_thread(self._write_now, action)
 
-    def _write_now(self, action: Callable[[Session], Summary], watch: bool) -> Summary:
+    def _write_now(self, action: Callable[[Session], Summary]) -> Summary:
         with write_transaction(self.sessions) as session:
             summary = action(session)
-            if summary is not None and watch:
+            # a source healthy before and after has no incident to open or resolve: nothing to watch
+            if summary is not None and not summary.stayed_healthy:
                 session.flush()
                 # the source's health as just recorded may open or close an incident: same transaction
                 now = utcnow()

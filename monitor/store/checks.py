@@ -267,7 +267,7 @@ def record_unchanged(
     ).first()
     if recorded is None:
         return None
-    summary = CheckSummary(source=source.name, outcome=CheckOutcome.OK, items=recorded.item_count)
+    summary = CheckSummary(source=source.name, outcome=CheckOutcome.OK, items=recorded.item_count, stayed_healthy=True)
     _add_run(session, summary, started, now, fetched.elapsed_s)
     return summary
 
@@ -372,6 +372,7 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
     if inserted:
         state.last_new_at = now
     _record_validators(state, source, record.fetched)
+    was_healthy = state.status == Health.OK
     _mark_health(state, *listing_health(source, record.items, state.last_new_at, now), now, record.fetched)
     state.last_ok_at = now
     state.item_count = len(record.items)
@@ -385,6 +386,7 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
         relevant_new=relevant_new,
         deliveries=deliveries,
         baseline=diff.baseline,
+        stayed_healthy=was_healthy and state.status == Health.OK,
     )
     _add_run(session, summary, record.started, now, record.fetched.elapsed_s)
     return summary
@@ -503,9 +505,15 @@ def record_not_modified(
     state = _state(session, source)
     # an unchanged page is judged again: dates that stopped moving grow stale while the page stays the same
     listed = listed_items(session, source.name, state.listing or [])
+    was_healthy = state.status == Health.OK
     _mark_health(state, *listing_health(source, listed, state.last_new_at, now), now, fetched)
     state.last_ok_at = now
-    summary = CheckSummary(source=source.name, outcome=CheckOutcome.NOT_MODIFIED, items=state.item_count)
+    summary = CheckSummary(
+        source=source.name,
+        outcome=CheckOutcome.NOT_MODIFIED,
+        items=state.item_count,
+        stayed_healthy=was_healthy and state.status == Health.OK,
+    )
     _add_run(session, summary, started, now, fetched.elapsed_s)
     return summary
 

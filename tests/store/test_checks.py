@@ -67,6 +67,21 @@ def test_the_page_changing_after_an_unchanged_poll_is_still_seen(site, settings_
         assert listed == 22
 
 
+def test_a_change_on_a_healthy_source_reads_its_row_once_and_asks_for_no_incident(site, settings_for):
+    settings = settings_for()
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg")
+    serve(site, source, site_page("nmpa-ggtg.html"), etag=False)
+    assert not check(settings, database, source).summary.stayed_healthy  # first sight: never checked before
+    serve(site, source, next_day(site_page("nmpa-ggtg.html")), etag=False)
+    with statements(database.engine) as sql:
+        report = check(settings, database, source)
+    assert report.summary.new == 2 and report.summary.stayed_healthy
+    whole_row = [s for s in sql if s.startswith("SELECT") and "FROM sources" in s and "sources.agency" in s]
+    assert len(whole_row) == 1  # the snapshot before the fetch reads only its few columns
+    assert [s for s in sql if "incidents" in s] == []
+
+
 def test_a_change_reads_only_the_rows_of_this_page_and_the_last_listing(site, settings_for):
     settings = settings_for()
     database = open_store(settings)
@@ -97,7 +112,8 @@ def test_a_source_back_with_the_same_page_resolves_its_incident(site, settings_f
     for _ in range(2):
         assert check(settings, database, source).summary.outcome == "error"
     serve(site, source, site_page("nmpa-ggtg.html"), etag=False)  # the very listing of before
-    assert check(settings, database, source).summary.outcome == "ok"
+    back = check(settings, database, source).summary
+    assert back.outcome == "ok" and not back.stayed_healthy
     with database.sessions() as session:
         (incident,) = session.scalars(select(Incident)).all()
         assert incident.resolved_at is not None
