@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from monitor.classify.fingerprint import title_fingerprint
@@ -307,7 +307,7 @@ def _insert_new(session: Session, record: CheckRecord) -> dict[str, int]:
         for column in columns - row.keys():
             row[column] = _DEFAULTS.get(column)
     table: Table = Notice.__table__  # type: ignore[assignment]
-    statement = insert_ignoring(session, table).returning(table.c.key, table.c.id)
+    statement = insert_ignoring(session, table, ("key", "id"))
     return {key: ident for key, ident in session.execute(statement, rows)}
 
 
@@ -345,19 +345,9 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
 
     left = set(state.listing or ()) - set(current_keys)
     for chunk in _chunks(left):  # scrolled off or taken down: no longer listed
-        session.execute(
-            update(Notice)
-            .where(Notice.source_name == source.name, Notice.key.in_(chunk))
-            .values(listed=False)
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(_UNLISTED, {"source": source.name, "keys": chunk})
     for chunk in _chunks(current_keys):
-        session.execute(
-            update(Notice)
-            .where(Notice.source_name == source.name, Notice.key.in_(chunk))
-            .values(listed=True, gone_at=None, last_seen_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(_LISTED, {"source": source.name, "keys": chunk, "now": now})
     for item in diff.gone:
         gone = session.scalars(
             select(Notice).where(Notice.source_name == source.name, Notice.key == item.key)
@@ -392,6 +382,42 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
     return summary
 
 
+# The statements every check runs, built once: building one (and its cache key) costs about as much as
+# running it on SQLite.
+_OF_SOURCE = (Notice.source_name == bindparam("source"), Notice.key.in_(bindparam("keys", expanding=True)))
+_UNLISTED = update(Notice).where(*_OF_SOURCE).values(listed=False).execution_options(synchronize_session=False)
+_LISTED = (
+    update(Notice)
+    .where(*_OF_SOURCE)
+    .values(listed=True, gone_at=None, last_seen_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+_EARLIER = (
+    select(Notice.id, Notice.source_name, Notice.url)
+    .where(
+        Notice.fingerprint == bindparam("fingerprint"),
+        Notice.source_name != bindparam("source"),
+        Notice.canonical_id.is_(None),
+        Notice.first_seen_at >= bindparam("since"),
+        Notice.id != bindparam("notice"),
+    )
+    .order_by(Notice.id)
+    .limit(1)
+)
+_LINKED = (
+    update(Notice)
+    .where(Notice.id == bindparam("notice"))
+    .values(canonical_id=bindparam("original"))
+    .execution_options(synchronize_session=False)
+)
+_LOGGED_AS_DUPLICATE = (
+    update(Change)
+    .where(Change.id == bindparam("change"))
+    .values(previous=bindparam("previous", type_=Change.__table__.c.previous.type))
+    .execution_options(synchronize_session=False)
+)
+
+
 def _log_new(session: Session, record: CheckRecord, fresh: Sequence[Item], ids: Mapping[str, int]) -> dict[int, int]:
     """The detected-changes rows of the new notices, in one statement; their ids by notice id."""
     rows = []
@@ -423,11 +449,9 @@ def _enqueue(session: Session, record: CheckRecord, item: Item, notice_id: int, 
     since = record.now - record.duplicate_window
     if original := _earlier_sighting(session, title_fingerprint(item.title), record.source.name, notice_id, since):
         original_id, original_source, original_url = original
-        linked = update(Notice).where(Notice.id == notice_id).values(canonical_id=original_id)
-        session.execute(linked.execution_options(synchronize_session=False))
+        session.execute(_LINKED, {"notice": notice_id, "original": original_id})
         previous = {"duplicate_of": original_id, "source": original_source, "url": original_url}
-        logged = update(Change).where(Change.id == change_id).values(previous=previous)
-        session.execute(logged.execution_options(synchronize_session=False))
+        session.execute(_LOGGED_AS_DUPLICATE, {"change": change_id, "previous": previous})
         # a baseline original, or one a subscription filtered out, alerted nobody
         already_told = outbox.told_of(session, original_id) if routes else set()
     return sum(
@@ -478,14 +502,8 @@ def _earlier_sighting(
     session: Session, fingerprint: str, source_name: str, notice_id: int, since: dt.datetime
 ) -> tuple[int, str, str] | None:
     """The first notice of the same document on another source, seen since `since`: its id, source, URL."""
-    query = select(Notice.id, Notice.source_name, Notice.url).where(
-        Notice.fingerprint == fingerprint,
-        Notice.source_name != source_name,
-        Notice.canonical_id.is_(None),
-        Notice.first_seen_at >= since,
-        Notice.id != notice_id,
-    )
-    found = session.execute(query.order_by(Notice.id).limit(1)).first()
+    params = {"fingerprint": fingerprint, "source": source_name, "since": since, "notice": notice_id}
+    found = session.execute(_EARLIER, params).first()
     return None if found is None else (found[0], found[1], found[2])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,15 +133,25 @@ def write_transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def insert_ignoring(session: Session, table: Table) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING for this session's database (SQLite or PostgreSQL); add values."""
-    if session.get_bind().dialect.name == "sqlite":
+def insert_ignoring(session: Session, table: Table, returning: tuple[str, ...] = ()) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for this session's database (SQLite or PostgreSQL), RETURNING these
+    columns; the rows go as parameters of the execution."""
+    return _insert_ignoring(session.get_bind().dialect.name, table, returning)
+
+
+@lru_cache(maxsize=64)
+def _insert_ignoring(dialect: str, table: Table, returning: tuple[str, ...]) -> Any:
+    # built once: a statement is immutable, and building one (with its cache key) costs as much as running it
+    statement: Any
+    if dialect == "sqlite":
         from sqlalchemy.dialects import sqlite
 
-        return sqlite.insert(table).on_conflict_do_nothing()
-    from sqlalchemy.dialects import postgresql
+        statement = sqlite.insert(table).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects import postgresql
 
-    return postgresql.insert(table).on_conflict_do_nothing()
+        statement = postgresql.insert(table).on_conflict_do_nothing()
+    return statement.returning(*(table.c[name] for name in returning)) if returning else statement
 
 
 def insert_ignore(session: Session, table: Table, values: dict[str, Any]) -> bool:
@@ -151,5 +162,5 @@ def insert_ignore(session: Session, table: Table, values: dict[str, Any]) -> boo
     """
     key = next(iter(table.primary_key.columns))
     # RETURNING rather than rowcount, which drivers report differently for a skipped row
-    statement = insert_ignoring(session, table).values(**values).returning(key)
-    return session.execute(statement).first() is not None
+    statement = insert_ignoring(session, table, (key.name,))
+    return session.execute(statement, values).first() is not None

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from monitor.store.db import insert_ignore
@@ -77,8 +77,11 @@ def enqueue_ops(session: Session, incident_id: int, event: str, routes: Iterable
 
 def told_of(session: Session, notice_id: int) -> set[tuple[str, str]]:
     """The (subscription, channel) pairs alerted (or to be alerted) of a notice."""
-    told = session.execute(select(Delivery.subscription, Delivery.channel).where(Delivery.notice_id == notice_id))
+    told = session.execute(_TOLD, {"notice": notice_id})
     return {(subscription, channel) for subscription, channel in told}
+
+
+_TOLD = select(Delivery.subscription, Delivery.channel).where(Delivery.notice_id == bindparam("notice"))
 
 
 # --- the dispatcher's side ---
