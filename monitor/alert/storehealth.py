@@ -1,0 +1,138 @@
+"""The store's health: a database that refuses writes (full disk, read-only, I/O errors) is one state — one
+line in the log when it begins, one when it ends, one operator alert per channel — not an error per check.
+
+While it lasts nothing can be recorded, the outbox included, so the operator alert goes straight through the
+sender. On recovery the outage is recorded as a `database` incident, and its "resolved" alert goes through the
+outbox like every other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.alert.render import Format, Message, OpsEvent, render_ops
+from monitor.alert.route import ops_routes
+from monitor.alert.send import Sender
+from monitor.config.settings import Settings
+from monitor.store.db import database_name, free_space, write_refusal, write_transaction
+from monitor.store.incidents import record_outage
+from monitor.store.models import utcnow
+
+log = logging.getLogger(__name__)
+
+# a disk with less than this free is still full: a write that fits in the last pages would end the episode
+# only for the next check to start another (and alert again)
+HEADROOM_BYTES = 1 << 20
+
+
+@dataclass
+class Episode:
+    reason: str
+    since: dt.datetime
+    told: set[str] = field(default_factory=set)  # operator channels that have the alert
+    delivered: dict[str, set[int]] = field(default_factory=dict)  # services of a channel that accepted it
+    retry_at: float = 0.0  # monotonic: when channels that failed to take the alert are tried again
+    retry_s: float = 0.0
+
+
+class StoreHealth:
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], sender: Sender) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.sender = sender
+        engine = sessions.kw.get("bind")
+        self.engine: Engine | None = engine if isinstance(engine, Engine) else None
+        self.subject = database_name(self.engine) if self.engine is not None else "store"
+        self.episode: Episode | None = None
+        self._telling = asyncio.Lock()  # checks refused at the same moment tell each channel once
+
+    @property
+    def refused(self) -> bool:
+        return self.episode is not None
+
+    async def note(self, reason: str) -> None:
+        """A write was refused: the first refusal of an episode is logged and alerted, the others are not."""
+        if self.episode is None:
+            self.episode = Episode(reason, utcnow(), retry_s=self.settings.ops.store_probe_s)
+            log.error("the database refuses writes: %s; checks and alerts wait until it takes them again", reason)
+        await self._tell()
+
+    async def probe(self) -> bool:
+        """While refused: tell the channels not told yet, then try to record the outage. True when the
+        store took it, which ends the episode."""
+        episode = self.episode
+        if episode is None:
+            return True
+        await self._tell()
+        free = free_space(self.engine) if self.engine is not None else None
+        if free is not None and free < HEADROOM_BYTES:
+            log.debug("the database's disk has %d bytes free: still refused", free)
+            return False
+        try:
+            await asyncio.to_thread(self._record, episode)
+        except Exception as exc:
+            # still refused, or locked for a moment: the next probe tries again
+            log.debug("the database still refuses writes: %s", write_refusal(exc) or f"{type(exc).__name__}: {exc}")
+            return False
+        self.episode = None
+        took = (utcnow() - episode.since).total_seconds()
+        log.warning("the database takes writes again, after %.0f s (%s)", took, episode.reason)
+        return True
+
+    def _record(self, episode: Episode) -> None:
+        now = utcnow()
+        routes = ops_routes(self.settings.subscription, now)
+        with write_transaction(self.sessions) as session:
+            record_outage(session, "database", self.subject, episode.reason, episode.since, routes, now)
+
+    def _channels(self) -> list[str]:
+        names = dict.fromkeys(route.channel for route in ops_routes(self.settings.subscription, utcnow()))
+        return [name for name in names if name in self.settings.channels]
+
+    async def _tell(self) -> None:
+        """The opening alert to each operator channel not told yet this episode, the channels side by side.
+        A channel that fails is tried again later, backing off: its failure is logged by the sender."""
+        async with self._telling:
+            await self._tell_waiting()
+
+    async def _tell_waiting(self) -> None:
+        episode = self.episode
+        if episode is None or time.monotonic() < episode.retry_at:
+            return
+        waiting = [name for name in self._channels() if name not in episode.told]
+        if not waiting:
+            return
+        event = OpsEvent("database", self.subject, "opened", episode.reason, episode.since)
+
+        def compose(fmt: Format, _limit: int | None) -> Message:
+            return render_ops(event, fmt)
+
+        # one id for the episode: a mailbox or webhook consumer drops a repeat
+        alert_id = f"cgt-store.{int(episode.since.timestamp())}"
+        channels = self.settings.channels
+        sends = (
+            self.sender.send(name, channels[name], compose, episode.delivered.get(name, set()), alert_id)
+            for name in waiting
+        )
+        results = await asyncio.gather(*sends, return_exceptions=True)
+        failed = False
+        for name, result in zip(waiting, results, strict=True):
+            if isinstance(result, BaseException):
+                log.warning("channel %s: the database alert could not be sent: %s", name, result)
+                failed = True
+                continue
+            episode.delivered.setdefault(name, set()).update(result.succeeded)
+            if result.ok:
+                episode.told.add(name)
+            else:
+                failed = True
+        if failed:
+            episode.retry_at = time.monotonic() + episode.retry_s
+            episode.retry_s = min(episode.retry_s * 2, self.settings.delivery.retry_max_s)
