@@ -29,13 +29,15 @@ log = logging.getLogger(__name__)
 
 
 class Daemon:
-    def __init__(self, pipeline: Pipeline, sources: Sequence[Source]) -> None:
+    def __init__(self, pipeline: Pipeline, sources: Sequence[Source], health: StoreHealth | None = None) -> None:
         self.pipeline = pipeline
         self.sources = [s for s in sources if s.enabled]
         self._stop = asyncio.Event()
         self._in_flight: set[asyncio.Task[Any]] = set()
         self._sending: set[asyncio.Task[Any]] = set()  # dispatch jobs: never cut mid-send (that would repeat it)
-        self.health = StoreHealth(pipeline.settings, pipeline.sessions, pipeline.dispatcher.sender)
+        # the health the start began with: a store refusing writes already is an episode under way
+        self.health = health or StoreHealth(pipeline.settings, pipeline.dispatcher.sender)
+        self.health.attach(pipeline.sessions)
         self._held_back: set[str] = set()  # sources not checked while the store refused writes
         self._scheduler: AsyncIOScheduler | None = None
 

@@ -182,3 +182,30 @@ def test_one_cycle_on_a_read_only_disk_ends_with_one_clear_line(tmp_path, site, 
     assert len(lines) == 1, cycle.stderr
     assert lines[0].startswith("error: the database refuses writes: the database "), lines
     assert "read-only" in lines[0] or "cannot be opened" in lines[0], lines
+
+
+def test_a_daemon_started_on_a_read_only_disk_alerts_once_and_carries_on_when_it_is_writable(tmp_path, site, inbox):
+    with small_disk(tmp_path / "disk", "8m") as disk, _hooks() as hooks:
+        env = _deployment(tmp_path, disk.path, site, inbox, hooks)
+        page = site_page("nmpa-ggtg.html")
+        site.set(LIST, Page(page))
+        site.set(OTHER, Page(page))
+        assert run_cli("run", "--once", env=env).returncode == 0
+        site.set(OTHER, Page(next_day(page)))
+        disk.read_only()
+        daemon = start_daemon(env)
+        try:
+            assert wait_for(lambda: bool(_ops_mails(inbox)) and bool(_posts(hooks)), 45), "no operator alert"
+            time.sleep(4)  # tries again, backing off, without another alert
+            assert daemon.poll() is None
+            assert len(_ops_mails(inbox)) == 1 and len(_posts(hooks)) == 1 and _ra_mails(inbox) == []
+            disk.read_only(False)
+            assert wait_for(lambda: len(_ra_mails(inbox)) == 1 and len(_posts(hooks)) == 2, 60), "no recovery"
+            time.sleep(2)
+        finally:
+            stderr, _ = sigterm(daemon)
+    assert daemon.returncode == 0, stderr
+    assert stderr.count("the database refuses writes") == 1, stderr
+    assert stderr.count("takes writes again") == 1, stderr
+    assert "Traceback" not in stderr and "database unavailable" not in stderr, stderr
+    _assert_told_once(inbox, hooks, "cgt-monitor.db")

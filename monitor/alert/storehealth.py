@@ -43,15 +43,24 @@ class Episode:
 
 
 class StoreHealth:
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session], sender: Sender) -> None:
+    """Made before the store opens (a daemon may start on a disk that is full already), told the sessions
+    once it has them: until then a refusal is alerted but cannot be probed."""
+
+    def __init__(self, settings: Settings, sender: Sender, sessions: sessionmaker[Session] | None = None) -> None:
         self.settings = settings
-        self.sessions = sessions
         self.sender = sender
-        engine = sessions.kw.get("bind")
-        self.engine: Engine | None = engine if isinstance(engine, Engine) else None
-        self.subject = database_name(self.engine) if self.engine is not None else "store"
+        self.subject = database_name(settings.resolved_database_url())
+        self.sessions: sessionmaker[Session] | None = None
+        self.engine: Engine | None = None
         self.episode: Episode | None = None
+        if sessions is not None:
+            self.attach(sessions)
         self._telling = asyncio.Lock()  # checks refused at the same moment tell each channel once
+
+    def attach(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+        engine = sessions.kw.get("bind")
+        self.engine = engine if isinstance(engine, Engine) else None
 
     @property
     def refused(self) -> bool:
@@ -71,6 +80,8 @@ class StoreHealth:
         if episode is None:
             return True
         await self._tell()
+        if self.sessions is None:
+            return False
         free = free_space(self.engine) if self.engine is not None else None
         if free is not None and free < HEADROOM_BYTES:
             log.debug("the database's disk has %d bytes free: still refused", free)
@@ -87,6 +98,7 @@ class StoreHealth:
         return True
 
     def _record(self, episode: Episode) -> None:
+        assert self.sessions is not None
         now = utcnow()
         routes = ops_routes(self.settings.subscription, now)
         with write_transaction(self.sessions) as session:

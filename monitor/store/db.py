@@ -181,9 +181,10 @@ def _refusal_of(exc: BaseException) -> str | None:
     return f"{reason} ({said[0]})" if said and said[0] not in reason else reason
 
 
-def database_name(engine: Engine) -> str:
+def database_name(url: str) -> str:
     """How an operator knows this database: the SQLite file's name, or the server's database name."""
-    return Path(engine.url.database or "").name or engine.url.render_as_string(hide_password=True)
+    parsed = make_url(url)
+    return Path(parsed.database or "").name or parsed.render_as_string(hide_password=True)
 
 
 def free_space(engine: Engine) -> int | None:

@@ -75,7 +75,7 @@ def test_an_episode_is_one_log_line_and_one_alert_per_channel_then_a_recorded_in
     sender = AppriseSender(20)
 
     async def episode():
-        health = StoreHealth(settings, database.sessions, sender)
+        health = StoreHealth(settings, sender, database.sessions)
         switch.on()
         why = _refusal(database)
         assert why.startswith("the database is read-only")
@@ -127,7 +127,7 @@ def test_a_new_episode_alerts_again_and_a_failing_channel_is_told_later(tmp_path
     receiver.set("/hook", Page(b"down", status=503))
 
     async def two_episodes():
-        health = StoreHealth(settings, database.sessions, AppriseSender(20))
+        health = StoreHealth(settings, AppriseSender(20), database.sessions)
         switch.on()
         await health.note(_refusal(database))
         assert len(_ops_mails(inbox)) == 1 and len(_posts(receiver)) == 1  # the hook refused it
