@@ -22,7 +22,7 @@ from monitor.alert.route import ops_routes
 from monitor.alert.send import Sender
 from monitor.config.settings import Settings
 from monitor.store.db import database_name, free_space, write_refusal, write_transaction
-from monitor.store.incidents import record_outage
+from monitor.store.incidents import last_write, record_outage
 from monitor.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,9 @@ HEADROOM_BYTES = 1 << 20
 class Episode:
     reason: str
     since: dt.datetime
+    # the store's last write before it: the same for a daemon restarted within the episode (nothing could be
+    # written meanwhile), so its alert carries the same id and a mailbox drops it as a repeat
+    last_write: dt.datetime | None = None
     told: set[str] = field(default_factory=set)  # operator channels that have the alert
     delivered: dict[str, set[int]] = field(default_factory=dict)  # services of a channel that accepted it
     retry_at: float = 0.0  # monotonic: when channels that failed to take the alert are tried again
@@ -69,7 +72,8 @@ class StoreHealth:
     async def note(self, reason: str) -> None:
         """A write was refused: the first refusal of an episode is logged and alerted, the others are not."""
         if self.episode is None:
-            self.episode = Episode(reason, utcnow(), retry_s=self.settings.ops.store_probe_s)
+            last_write = await asyncio.to_thread(self._last_write)
+            self.episode = Episode(reason, utcnow(), last_write, retry_s=self.settings.ops.store_probe_s)
             log.error("the database refuses writes: %s; checks and alerts wait until it takes them again", reason)
         await self._tell()
 
@@ -104,6 +108,15 @@ class StoreHealth:
         with write_transaction(self.sessions) as session:
             record_outage(session, "database", self.subject, episode.reason, episode.since, routes, now)
 
+    def _last_write(self) -> dt.datetime | None:
+        if self.sessions is None:
+            return None
+        try:  # reads mostly still work on a full or read-only disk; when they do not, the id is the episode's own
+            with self.sessions() as session:
+                return last_write(session)
+        except Exception:
+            return None
+
     def _channels(self) -> list[str]:
         names = dict.fromkeys(route.channel for route in ops_routes(self.settings.subscription, utcnow()))
         return [name for name in names if name in self.settings.channels]
@@ -127,7 +140,7 @@ class StoreHealth:
             return render_ops(event, fmt)
 
         # one id for the episode: a mailbox or webhook consumer drops a repeat
-        alert_id = f"cgt-store.{int(episode.since.timestamp())}"
+        alert_id = "cgt-store." + (episode.last_write or episode.since).strftime("%Y%m%dT%H%M%S%f")
         channels = self.settings.channels
         sends = (
             self.sender.send(name, channels[name], compose, episode.delivered.get(name, set()), alert_id)

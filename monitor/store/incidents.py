@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.store import outbox
-from monitor.store.models import Incident, SourceState
+from monitor.store.models import Incident, Run, SourceState
 from monitor.values import Health, Route
 
 
@@ -103,3 +103,9 @@ def record_outage(
     session.flush()
     outbox.enqueue_ops(session, incident.id, "resolved", routes, now)
     return incident
+
+
+def last_write(session: Session) -> dt.datetime | None:
+    """When the store last recorded a check or the end of an outage: what an outage began after."""
+    times = [session.scalar(select(func.max(Run.finished_at))), session.scalar(select(func.max(Incident.resolved_at)))]
+    return max((t for t in times if t is not None), default=None)

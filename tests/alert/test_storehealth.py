@@ -18,7 +18,7 @@ from monitor.alert.storehealth import StoreHealth
 from monitor.app import open_store
 from monitor.config.settings import Channel, OpsSettings, Settings, Subscription
 from monitor.store.db import write_refusal, write_transaction
-from monitor.store.models import Delivery, Incident, utcnow
+from monitor.store.models import Delivery, Incident, Run, utcnow
 from monitor.testing.localsite import LocalSite, Page
 from tests.disk import ReadOnlySwitch
 from tests.helpers import hook_url, in_pipeline, local_source, next_day, quick_fetch, seeded, serve, site_page
@@ -142,7 +142,6 @@ def test_a_new_episode_alerts_again_and_a_failing_channel_is_told_later(tmp_path
         switch.off()
         assert await health.probe()
         switch.on()
-        await asyncio.sleep(1.1)  # the alert id carries the episode's second
         await health.note(_refusal(database))
         switch.off()
 
@@ -150,6 +149,25 @@ def test_a_new_episode_alerts_again_and_a_failing_channel_is_told_later(tmp_path
     assert len(_ops_mails(inbox)) == 2 and len(_posts(receiver)) == 3
     ids = {m.message["Message-ID"] for m in _ops_mails(inbox)}
     assert len(ids) == 2  # an episode's alert, and only its repeats, share an id
+
+
+def test_a_daemon_restarted_within_an_episode_alerts_with_the_same_id(tmp_path, receiver, inbox):
+    settings = _settings(tmp_path, receiver, inbox)
+    database = open_store(settings)
+    with write_transaction(database.sessions) as session:  # a check recorded: the last write names the episode
+        session.add(Run(source_name="s", started_at=utcnow(), finished_at=utcnow(), outcome="ok"))
+    switch = ReadOnlySwitch(database.engine)
+
+    async def twice():
+        switch.on()
+        for _ in range(2):  # a start, then a restart while the store still refuses
+            await StoreHealth(settings, AppriseSender(20), database.sessions).note(_refusal(database))
+
+    asyncio.run(twice())
+    mails = _ops_mails(inbox)
+    assert len(mails) == 2 and mails[0].message["Message-ID"] == mails[1].message["Message-ID"]
+    ids = [r.headers.get("X-CGT-Alert-Id") for r in receiver.hits("/hook")]
+    assert len(ids) == 2 and ids[0] == ids[1] and ids[0]
 
 
 def test_a_check_refused_by_the_store_is_raised_not_recorded_or_logged(site, tmp_path, receiver, inbox, caplog):
