@@ -145,7 +145,14 @@ class Dispatcher:
         """Record, in order, the outcomes the store refused before; a refusal again stops here and is raised."""
         report = DispatchReport()
         while self._unrecorded:
-            report.add(await asyncio.to_thread(self._unrecorded[0].record))
+            try:
+                report.add(await asyncio.to_thread(self._unrecorded[0].record))
+            except Exception as exc:
+                if write_refusal(exc) is not None:
+                    raise
+                # any other failure would fail again each round and hold every send back: given up, as a
+                # crash would have (the claim runs out and the alert is sent again, at least once)
+                fault(log, "the outcome of a send could not be recorded")
             self._unrecorded.pop(0)
         return report
 
