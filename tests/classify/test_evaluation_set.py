@@ -18,12 +18,17 @@ def rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
-def test_blind_split_is_the_frozen_file_and_a_part_of_the_set():
+def assert_frozen(constant: str, name: str) -> None:
+    """The file hashes to the SHA-256 the benchmark holds, and the data README records that hash."""
     script = (ROOT / "bench" / "classify_eval.py").read_text(encoding="utf-8")
-    frozen = re.search(r'^BLIND_SHA256 = "([0-9a-f]{64})"$', script, re.MULTILINE)
-    assert frozen, "bench/classify_eval.py names the frozen hash"
-    assert hashlib.sha256((DATA / "blind.tsv").read_bytes()).hexdigest() == frozen.group(1)
+    frozen = re.search(rf'^{constant} = "([0-9a-f]{{64}})"$', script, re.MULTILINE)
+    assert frozen, f"bench/classify_eval.py names the frozen hash of {name}"
+    assert hashlib.sha256((DATA / name).read_bytes()).hexdigest() == frozen.group(1)
     assert frozen.group(1) in (DATA / "README.md").read_text(encoding="utf-8")
+
+
+def test_blind_split_is_the_frozen_file_and_a_part_of_the_set():
+    assert_frozen("BLIND_SHA256", "blind.tsv")
     titles = {row["title"]: row for row in rows("titles.tsv")}
     blind = rows("blind.tsv")
     assert all(titles[row["title"]] == row for row in blind)
@@ -43,11 +48,7 @@ def test_set_rows_are_unique_labelled_and_sourced():
 
 
 def test_body_set_is_the_frozen_file_and_every_text_is_sourced_and_labelled():
-    script = (ROOT / "bench" / "classify_eval.py").read_text(encoding="utf-8")
-    frozen = re.search(r'^BODIES_SHA256 = "([0-9a-f]{64})"$', script, re.MULTILINE)
-    assert frozen, "bench/classify_eval.py names the frozen hash of the body set"
-    assert hashlib.sha256((DATA / "bodies.jsonl").read_bytes()).hexdigest() == frozen.group(1)
-    assert frozen.group(1) in (DATA / "README.md").read_text(encoding="utf-8")
+    assert_frozen("BODIES_SHA256", "bodies.jsonl")
     records = [json.loads(line) for line in (DATA / "bodies.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(records) >= 15 and len({r["id"] for r in records}) == len(records)
     assert {r["treats_cgt"] for r in records} == {True, False}
