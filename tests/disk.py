@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event
 
 from tests.helpers import require
@@ -56,7 +57,11 @@ class SmallDisk:
 def small_disk(where: Path, size: str = "4m") -> Iterator[SmallDisk]:
     require(_unavailable())
     where.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0777", "tmpfs", str(where)], check=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0777", "tmpfs", str(where)], capture_output=True, text=True
+    )
+    if mounted.returncode != 0:  # root without the right to mount (a locked-down container): not ours to install
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:
         yield SmallDisk(where)
     finally:
