@@ -7,7 +7,7 @@ import contextlib
 import logging
 import sqlite3
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,7 @@ from monitor.check.requests import SourceRequests
 from monitor.classify import default_classifier
 from monitor.config.settings import Settings
 from monitor.fetch import BrowserFetcher, HttpFetcher
-from monitor.store.db import open_database, schema_is_current, session_factory, upgrade_database
+from monitor.store.db import open_database, schema_is_current, session_factory, upgrade_database, write_refusal
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +62,13 @@ def _permanent(exc: Exception) -> str | None:
     return None
 
 
-async def wait_for_store(settings: Settings, max_delay_s: float = 60.0) -> Database:
+async def wait_for_store(
+    settings: Settings, max_delay_s: float = 60.0, on_refusal: Callable[[str], Awaitable[None]] | None = None
+) -> Database:
     """The database, waited for: a daemon started while PostgreSQL is down (or the disk is read-only)
     says so once per try, backing off, and carries on when it is back. A refusal that no wait changes (a
-    wrong password, an unknown database, a URL that names no database) ends the start with that reason."""
+    wrong password, an unknown database, a URL that names no database) ends the start with that reason.
+    A store that refuses writes (`write_refusal`) goes to `on_refusal` instead, which says it once."""
     delay = 1.0
     while True:
         try:
@@ -73,6 +76,12 @@ async def wait_for_store(settings: Settings, max_delay_s: float = 60.0) -> Datab
         except (SQLAlchemyError, OSError) as exc:
             if why := _permanent(exc):
                 raise StoreMisconfigured(f"{why} (database_url in the deployment file)") from None
+            if on_refusal is not None and (refused := write_refusal(exc)) is not None:
+                await on_refusal(refused)
+                log.debug("trying the database again in %.0f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, max_delay_s)
+                continue
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             log.warning("database unavailable (%s): trying again in %.0f s", reason, delay)
             await asyncio.sleep(delay)

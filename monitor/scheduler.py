@@ -1,4 +1,8 @@
-"""The daemon: APScheduler decides when each source is checked; SIGTERM drains in-flight work."""
+"""The daemon: APScheduler decides when each source is checked; SIGTERM drains in-flight work.
+
+A database that refuses writes pauses checks and sends (they could record nothing) until the store-health
+job finds it taking writes again; the checks it held back then run at once.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,12 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from monitor.alert.storehealth import StoreHealth
 from monitor.check.pipeline import Pipeline
 from monitor.config.sources import Source
 from monitor.logs import fault
 from monitor.store import leases
-from monitor.store.db import write_transaction
+from monitor.store.db import write_refusal, write_transaction
 from monitor.store.models import utcnow
 from monitor.store.outbox import this_process
 
@@ -24,12 +29,17 @@ log = logging.getLogger(__name__)
 
 
 class Daemon:
-    def __init__(self, pipeline: Pipeline, sources: Sequence[Source]) -> None:
+    def __init__(self, pipeline: Pipeline, sources: Sequence[Source], health: StoreHealth | None = None) -> None:
         self.pipeline = pipeline
         self.sources = [s for s in sources if s.enabled]
         self._stop = asyncio.Event()
         self._in_flight: set[asyncio.Task[Any]] = set()
         self._sending: set[asyncio.Task[Any]] = set()  # dispatch jobs: never cut mid-send (that would repeat it)
+        # the health the start began with: a store refusing writes already is an episode under way
+        self.health = health or StoreHealth(pipeline.settings, pipeline.dispatcher.sender)
+        self.health.attach(pipeline.sessions)
+        self._held_back: set[str] = set()  # sources not checked while the store refused writes
+        self._scheduler: AsyncIOScheduler | None = None
 
     def _track_current_task(self, sending: bool = False) -> None:
         """Remember the running job so that a stop waits for it to finish."""
@@ -43,6 +53,9 @@ class Daemon:
 
     async def _check_and_dispatch(self, source: Source) -> None:
         if self._stop.is_set():
+            return
+        if self.health.refused:
+            self._held_back.add(source.name)
             return
         self._track_current_task()
         try:
@@ -67,7 +80,11 @@ class Daemon:
             if summary.deliveries:
                 self._track_current_task(sending=True)
                 await self.pipeline.dispatcher.dispatch_due()
-        except Exception:  # one source's failure must never stop the others
+        except Exception as exc:  # one source's failure must never stop the others
+            if (why := write_refusal(exc)) is not None:
+                self._held_back.add(source.name)
+                await self.health.note(why)
+                return
             fault(log, "check of %s failed", source.name)
 
     def _take_lease(self, source: Source) -> bool:
@@ -87,13 +104,29 @@ class Daemon:
             leases.give_back(session, source.name, this_process(), now, now + quiet)
 
     async def _dispatch(self) -> None:
-        if self._stop.is_set():
+        if self._stop.is_set() or self.health.refused:
             return
         self._track_current_task(sending=True)
         try:
             await self.pipeline.dispatcher.dispatch_due()
-        except Exception:
+        except Exception as exc:
+            if (why := write_refusal(exc)) is not None:
+                await self.health.note(why)
+                return
             fault(log, "dispatch failed")
+
+    async def _store_health(self) -> None:
+        """While the store refuses writes: try it again; once it takes them, run what waited for it."""
+        if self._stop.is_set() or not self.health.refused:
+            return
+        if not await self.health.probe():
+            return
+        held, self._held_back = self._held_back, set()
+        if (scheduler := self._scheduler) is not None:
+            for name in held:
+                if (job := scheduler.get_job(f"check:{name}")) is not None:
+                    job.modify(next_run_time=_in_seconds(0, scheduler))
+        await self._dispatch()  # the recovery's alert, and the outcomes of sends the store could not record
 
     def build_scheduler(self) -> AsyncIOScheduler:
         settings = self.pipeline.settings.schedule
@@ -113,6 +146,13 @@ class Daemon:
         scheduler.add_job(
             self._dispatch, IntervalTrigger(seconds=settings.dispatch_every_s), id="dispatch", name="dispatch outbox"
         )
+        scheduler.add_job(
+            self._store_health,
+            IntervalTrigger(seconds=self.pipeline.settings.ops.store_probe_s),
+            id="store-health",
+            name="probe a database that refuses writes",
+        )
+        self._scheduler = scheduler
         return scheduler
 
     def stop(self) -> None:

@@ -5,9 +5,11 @@ import subprocess
 import sys
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
 
 from monitor.config.settings import Settings
 from monitor.scheduler import Daemon
@@ -20,6 +22,8 @@ pytestmark = pytest.mark.slow
 
 class _Pipeline:
     settings = Settings()
+    sessions = sessionmaker()
+    dispatcher = SimpleNamespace(sender=None)
 
 
 def test_one_job_per_source_with_jitter_coalesce_and_no_overlap():
@@ -40,6 +44,7 @@ def test_one_job_per_source_with_jitter_coalesce_and_no_overlap():
     assert nmpa.trigger.interval.total_seconds() == catalogue()["nmpa-ggtg"].interval_minutes * 60
     assert nmpa.trigger.jitter
     assert "dispatch" in jobs
+    assert jobs["store-health"].trigger.interval.total_seconds() == Settings().ops.store_probe_s
 
 
 def test_sigterm_finishes_the_in_flight_check_and_exits_cleanly(tmp_path, site, inbox):

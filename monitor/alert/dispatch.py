@@ -3,6 +3,9 @@
 A row is marked sent only after the send returned, in its own transaction; a crash between the two can
 repeat that one send (at-least-once), never lose it. A channel with several services records which ones
 accepted the alert, so a retry goes only to those that did not.
+
+A send whose outcome the store refused to record (a full or read-only disk) is kept in memory and recorded
+as soon as the store takes writes again: forgotten, its claim would run out and the alert be sent twice.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ import logging
 import random
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,7 +31,7 @@ from monitor.alert.send import Compose, Sender
 from monitor.config.settings import Settings
 from monitor.logs import fault
 from monitor.store import outbox
-from monitor.store.db import write_transaction
+from monitor.store.db import write_refusal, write_transaction
 from monitor.store.incidents import watch_channel
 from monitor.store.models import Delivery, Notice, SourceState, utcnow
 from monitor.values import Route
@@ -66,6 +72,14 @@ class _Context:
         return self.now + dt.timedelta(seconds=time.monotonic() - self.started)
 
 
+@dataclass(frozen=True)
+class _Unrecorded:
+    """A send that happened, and the write that records it, refused by the store."""
+
+    rows: frozenset[int]
+    record: Callable[[], DispatchReport]
+
+
 def _backoff(settings: Settings, attempts: int) -> dt.timedelta:
     base = settings.delivery.retry_base_s * (2 ** max(0, attempts - 1))
     return dt.timedelta(seconds=min(base, settings.delivery.retry_max_s) * random.uniform(0.8, 1.2))
@@ -77,6 +91,7 @@ class Dispatcher:
         self.settings = settings
         self.sender = sender
         self._lock = asyncio.Lock()
+        self._unrecorded: list[_Unrecorded] = []
 
     def _due(self, now: dt.datetime, include_not_due: bool) -> list[Delivery]:
         with self.sessions() as session:
@@ -110,8 +125,15 @@ class Dispatcher:
         async with self._lock:
             return await self._dispatch(now or utcnow(), force)
 
+    @property
+    def unrecorded(self) -> int:
+        """Sends done whose outcome waits for the store to take writes again."""
+        return len(self._unrecorded)
+
     async def _dispatch(self, now: dt.datetime, force: bool) -> DispatchReport:
+        recorded = await self._record_kept()
         report = await self._send_due(now, force)
+        report.add(recorded)
         report.held, report.next_due = await asyncio.to_thread(self._waiting, now)
         return report
 
@@ -119,9 +141,37 @@ class Dispatcher:
         with self.sessions() as session:
             return outbox.waiting(session, now)
 
+    async def _record_kept(self) -> DispatchReport:
+        """Record, in order, the outcomes the store refused before; a refusal again stops here and is raised."""
+        report = DispatchReport()
+        while self._unrecorded:
+            try:
+                report.add(await asyncio.to_thread(self._unrecorded[0].record))
+            except Exception as exc:
+                if write_refusal(exc) is not None:
+                    raise
+                # any other failure would fail again each round and hold every send back: given up, as a
+                # crash would have (the claim runs out and the alert is sent again, at least once)
+                fault(log, "the outcome of a send could not be recorded")
+            self._unrecorded.pop(0)
+        return report
+
+    async def _recorded(
+        self, record: Callable[..., DispatchReport], batch: list[Delivery], *args: Any
+    ) -> DispatchReport:
+        """`record(batch, *args)`: a send's outcome; one the store refuses is kept for later, then raised."""
+        record = partial(record, batch, *args)
+        try:
+            return await asyncio.to_thread(record)
+        except Exception as exc:
+            if write_refusal(exc) is not None:
+                self._unrecorded.append(_Unrecorded(frozenset(row.id for row in batch), record))
+            raise
+
     async def _send_due(self, now: dt.datetime, force: bool) -> DispatchReport:
         report = DispatchReport()
-        rows = await asyncio.to_thread(self._due, now, force)
+        kept = {row_id for unrecorded in self._unrecorded for row_id in unrecorded.rows}
+        rows = [row for row in await asyncio.to_thread(self._due, now, force) if row.id not in kept]
         if not rows:
             return report
         origins = await asyncio.to_thread(self._origins)
@@ -137,12 +187,17 @@ class Dispatcher:
         outcomes = await asyncio.gather(
             *(self._send_channel(name, batches, context) for name, batches in channels), return_exceptions=True
         )
+        refused: BaseException | None = None
         for (name, _), outcome in zip(channels, outcomes, strict=True):
-            if isinstance(outcome, BaseException):  # its rows stay claimed until the lease ends, then retried
+            if isinstance(outcome, BaseException) and write_refusal(outcome) is not None:
+                refused = outcome  # the store's state, not this channel's: the caller hears of it once
+            elif isinstance(outcome, BaseException):  # its rows stay claimed until the lease ends, then retried
                 log.error("channel %s: dispatch failed: %s: %s", name, type(outcome).__name__, outcome)
                 report.errors.append(f"{name}: {type(outcome).__name__}: {outcome}")
             else:
                 report.add(outcome)
+        if refused is not None:
+            raise refused
         return report
 
     async def _send_channel(
@@ -156,7 +211,7 @@ class Dispatcher:
             channel = self.settings.channels.get(channel_name)
             if channel is None:
                 error = f"channel '{channel_name}' is no longer configured"
-                report.add(await asyncio.to_thread(self._record_failure, batch, error, [], context.clock()))
+                report.add(await self._recorded(self._record_failure, batch, error, [], context.clock()))
                 continue
             compose = self._composer(batch, context.origins, context.also, digest=group == "digest")
             skip = set.intersection(*(set(row.done_targets or []) for row in batch))
@@ -167,16 +222,14 @@ class Dispatcher:
             except Exception as exc:  # the sender's own failure is this alert's failed attempt, not the dispatch's
                 fault(log, "channel %s: the send failed", channel_name)
                 error = f"{type(exc).__name__}: {exc}"
-                report.add(await asyncio.to_thread(self._record_failure, batch, error, [], context.clock()))
+                report.add(await self._recorded(self._record_failure, batch, error, [], context.clock()))
                 continue
             report.messages += 1
             failpoints.hit("dispatch.after_send")
             if result.ok:
-                report.add(await asyncio.to_thread(self._record_success, batch, channel_name, context.clock()))
+                report.add(await self._recorded(self._record_success, batch, channel_name, context.clock()))
                 continue
-            failed = await asyncio.to_thread(
-                self._record_failure, batch, result.detail, result.succeeded, context.clock()
-            )
+            failed = await self._recorded(self._record_failure, batch, result.detail, result.succeeded, context.clock())
             report.add(failed)
             report.errors.append(f"{subscription}/{channel_name}: {result.detail}")
             if result.stopped:

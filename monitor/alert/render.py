@@ -159,7 +159,7 @@ def render(
 
 @dataclass(frozen=True)
 class OpsEvent:
-    subject_kind: str  # source, channel
+    subject_kind: str  # source, channel, database
     subject: str
     event: str  # opened, resolved
     reason: str

@@ -44,7 +44,7 @@ from monitor.store.checks import (
     record_success,
     record_unchanged,
 )
-from monitor.store.db import write_transaction
+from monitor.store.db import write_refusal, write_transaction
 from monitor.store.incidents import watch_source
 from monitor.store.listing import listing_health
 from monitor.store.models import utcnow
@@ -127,12 +127,15 @@ class Pipeline:
         self.enricher = Enricher(requests, settings.state_dir() / "attachments")
 
     async def check(self, source: Source, *, dry_run: bool = False) -> CheckReport:
-        """One check; whatever goes wrong is recorded as the source's health, never raised."""
+        """One check; whatever goes wrong is recorded as the source's health, never raised — except a store
+        that refuses writes (`write_refusal`): that is the store's health, and no record of it could be written."""
         started = utcnow()
         async with self._checks:
             try:
                 return await self._check(source, dry_run, started)
             except Exception as exc:
+                if write_refusal(exc) is not None:
+                    raise
                 fault(log, "%s: check failed", source.name)
                 reason = f"check failed: {type(exc).__name__}: {exc}"
                 return await self._problem(source, Problem(CheckOutcome.ERROR, reason), None, started, dry_run)
@@ -314,7 +317,12 @@ class Pipeline:
             fetched = report.fetched and dataclasses.replace(report.fetched, content=b"", text="")
             return CheckReport(report.source, report.summary, fetched)
 
-        return list(await asyncio.gather(*(one(source) for source in sources)))
+        # every check ends before a failure is raised: none is left running, unheard, when the caller stops
+        reports = await asyncio.gather(*(one(source) for source in sources), return_exceptions=True)
+        for report in reports:
+            if isinstance(report, BaseException):
+                raise report
+        return [report for report in reports if isinstance(report, CheckReport)]
 
     async def backfill(
         self, source: Source, pages: int, on_page: Callable[[int], None] | None = None

@@ -22,7 +22,12 @@ def main() -> None:
             import traceback
 
             traceback.print_exc()
-        complain("error", f"{type(exc).__name__}: {exc}" + ("" if verbose else " (run with -v for the details)"))
+        from monitor.store.db import write_refusal
+
+        if why := write_refusal(exc):  # the operator's to fix, not a bug to report: said in its own words
+            complain("error", f"the database refuses writes: {why}")
+        else:
+            complain("error", f"{type(exc).__name__}: {exc}" + ("" if verbose else " (run with -v for the details)"))
         sys.exit(1)
 
 

@@ -29,6 +29,8 @@ def run(
     """Run the daemon (or one cycle with --once)."""
     obj: Context = ctx.obj
     with heap.starting():
+        from monitor.alert.send import AppriseSender
+        from monitor.alert.storehealth import StoreHealth
         from monitor.app import running_pipeline, wait_for_store
         from monitor.scheduler import Daemon
 
@@ -38,7 +40,10 @@ def run(
 
     async def main_async() -> None:
         if not once:
-            database = await wait_for_store(settings)
+            # a store refusing writes at the start is the same episode the daemon later ends: one alert
+            sender = AppriseSender(settings.delivery.send_timeout_s)
+            health = StoreHealth(settings, sender)
+            database = await wait_for_store(settings, on_refusal=health.note)
             desk = None
             if settings.web.enabled:  # the web stack is imported only then
                 from monitor.web.server import DeskInDaemon
@@ -46,8 +51,8 @@ def run(
                 desk = DeskInDaemon(settings, database, sources)
                 await desk.start()
             try:
-                async with running_pipeline(settings, database=database) as pipeline:
-                    await Daemon(pipeline, enabled).run()
+                async with running_pipeline(settings, sender, database) as pipeline:
+                    await Daemon(pipeline, enabled, health).run()
             finally:
                 if desk is not None:
                     await desk.stop()

@@ -102,6 +102,8 @@ class OpsSettings(BaseModel):
 
     source_failures: int = Field(default=3, ge=1)  # consecutive failed checks (error, blocked, rot, suspect)
     channel_failures: int = Field(default=3, ge=1)  # consecutive failed sends of one alert to a channel
+    # how often a database that refuses writes (full disk, read-only) is tried again
+    store_probe_s: float = Field(default=30.0, gt=0, allow_inf_nan=False)
 
 
 class Channel(BaseModel):

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 
 from monitor.config.settings import BrowserSettings
-from monitor.fetch import netpolicy
+from monitor.fetch import egress, netpolicy
 from monitor.fetch.blocked import outcome_of
 from monitor.fetch.browserprocs import chromium_processes, pss_kb
 from monitor.fetch.http import HttpFetcher, RequestOptions, host_of
@@ -33,7 +33,17 @@ from monitor.fetch.xvfb import Xvfb
 from monitor.values import Fetched, FetchedBy, FetchOutcome
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Frame, Page, Playwright, Request, Response, Route
+    from playwright.async_api import (
+        Browser,
+        BrowserContext,
+        Frame,
+        Page,
+        Playwright,
+        ProxySettings,
+        Request,
+        Response,
+        Route,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +276,7 @@ class BrowserFetcher:
             try:
                 # the page's own waits are bounded; this also bounds a page whose script never lets go
                 async with asyncio.timeout(self.settings.page_timeout_s + _GRACE_S):
-                    return await self._visit(browser, user_agent, url, options, request)
+                    return await self._visit(browser, user_agent, url, options, request, proxied=key != "cdp")
             except TimeoutError:
                 return f"the page did not finish within the {self.settings.page_timeout_s:.0f} s page timeout"
             except _Refused as exc:
@@ -357,40 +367,67 @@ class BrowserFetcher:
         url: str,
         options: RequestOptions,
         request: BrowserRequest,
+        proxied: bool,
     ) -> _Answer:
+        """One visit in a fresh context. A browser launched here reaches the network only through this
+        visit's `egress` proxy; an attached one (over CDP) may not reach our loopback, so it has the routes'
+        checks and the redirect verdict alone."""
+        from playwright.async_api import Error as PlaywrightError
+
         deadline = time.monotonic() + self.settings.page_timeout_s
-        context = await browser.new_context(
-            user_agent=user_agent, locale="zh-CN", ignore_https_errors=options.insecure_tls
-        )
         reach = _Reach(url, self.http.settings.allow_private)
-        context.on("request", reach.redirected)
-        try:
-            context.set_default_timeout(self.settings.page_timeout_s * 1000)
-            await context.route("**/*", _same_site_only(url, reach))
-            page = await context.new_page()
-            watch = _Navigations(page)
-            target = _with_params(url, options.params)
-            if request.capture:
-                answer, own = await _capture(page, watch, request.capture, target, deadline)
-                if request.page is not None and own is not None and answer.status == 200:  # the page got in
-                    field_name, number = request.page
-                    answer = await _call_from_page(page, target, own.paged(options, field_name, number))
-            elif request.in_page:
-                landing = request.landing_url or _origin(url) + "/"
-                answer = await _open(page, watch, landing, None, deadline)
-                if answer.passed:
-                    answer = await _call_from_page(page, target, options)
-                else:
-                    answer.where = f"at the landing page {landing}"
+        async with contextlib.AsyncExitStack() as stack:
+            proxy: ProxySettings | None = None
+            if proxied:
+                way_out = await stack.enter_async_context(egress.Egress(reach.route))
+                # Chromium sends loopback requests past any proxy unless told not to
+                proxy = {"server": way_out.url, "bypass": "<-loopback>"}
+            context = await browser.new_context(
+                user_agent=user_agent, locale="zh-CN", ignore_https_errors=options.insecure_tls, proxy=proxy
+            )
+            stack.push_async_callback(context.close)  # closed before its proxy
+            context.on("request", reach.redirected)
+            try:
+                return await self._navigate(context, url, options, request, reach, deadline)
+            except PlaywrightError:
+                # a redirect the proxy refused fails the navigation: say why, not how Chromium saw it
+                if refused := await reach.verdict():
+                    raise _Refused(refused) from None
+                raise
+
+    async def _navigate(
+        self,
+        context: BrowserContext,
+        url: str,
+        options: RequestOptions,
+        request: BrowserRequest,
+        reach: _Reach,
+        deadline: float,
+    ) -> _Answer:
+        context.set_default_timeout(self.settings.page_timeout_s * 1000)
+        await context.route("**/*", _same_site_only(url, reach))
+        page = await context.new_page()
+        watch = _Navigations(page)
+        target = _with_params(url, options.params)
+        if request.capture:
+            answer, own = await _capture(page, watch, request.capture, target, deadline)
+            if request.page is not None and own is not None and answer.status == 200:  # the page got in
+                field_name, number = request.page
+                answer = await _call_from_page(page, target, own.paged(options, field_name, number))
+        elif request.in_page:
+            landing = request.landing_url or _origin(url) + "/"
+            answer = await _open(page, watch, landing, None, deadline)
+            if answer.passed:
+                answer = await _call_from_page(page, target, options)
             else:
-                answer = await _open(page, watch, target, request.wait_for, deadline)
-            if refused := await reach.verdict():
-                raise _Refused(refused)
-            answer.cookies = {c.get("name", ""): c.get("value", "") for c in await context.cookies([url])}
-            answer.user_agent = await page.evaluate("navigator.userAgent")
-            return answer
-        finally:
-            await context.close()
+                answer.where = f"at the landing page {landing}"
+        else:
+            answer = await _open(page, watch, target, request.wait_for, deadline)
+        if refused := await reach.verdict():
+            raise _Refused(refused)
+        answer.cookies = {c.get("name", ""): c.get("value", "") for c in await context.cookies([url])}
+        answer.user_agent = await page.evaluate("navigator.userAgent")
+        return answer
 
     def _fetched(self, url: str, host: str, answer: _Answer, options: RequestOptions, started: float) -> Fetched:
         content = answer.text.encode("utf-8")
@@ -603,26 +640,30 @@ class _Refused(Exception):
 
 
 class _Reach:
-    """The address policy of one visit (`netpolicy`): a routed request is checked before it is sent. Chromium
-    follows a redirect before any route sees it, so a redirect is checked as it is made: the visit then ends
-    refused, and nothing the address answered is read. (Chromium resolves names itself: no pinning here.)"""
+    """The address policy of one visit (`netpolicy`), decided once per origin: the `egress` proxy dials the
+    addresses decided here, and routed requests are checked against the same decision. A redirect to a
+    refused address ends the visit refused: the proxy never sent it, and nothing is read of it."""
 
     def __init__(self, url: str, allowed: list[str]) -> None:
         self._own = netpolicy.origin(httpx.URL(url))
         self._allowed = set(allowed)
         self._refused: str | None = None
         self._pending: set[asyncio.Task[None]] = set()
-        self._origins: dict[str, str | None] = {}  # a page asks one static host many times: resolved once
+        self._origins: dict[str, egress.Route] = {}  # a page asks one static host many times: resolved once
+
+    async def route(self, address: httpx.URL) -> egress.Route:
+        here = netpolicy.origin(address)
+        if here not in self._origins:
+            addresses, refused = await netpolicy.checked_addresses(address, self._own, self._allowed)
+            self._origins[here] = egress.Route(addresses, refused)
+        return self._origins[here]
 
     async def refusal(self, url: str) -> str | None:
         try:
             address = httpx.URL(url)
         except httpx.InvalidURL:
             return None  # not an address Chromium could reach either
-        here = netpolicy.origin(address)
-        if here not in self._origins:
-            self._origins[here] = await netpolicy.refusal(address, self._own, self._allowed)
-        return self._origins[here]
+        return (await self.route(address)).refused
 
     def redirected(self, request: Request) -> None:
         if request.redirected_from is not None:

@@ -79,10 +79,21 @@ async def refusal(url: httpx.URL, own_origin: str | None, allowed: Collection[st
     """Why a request to `url` is refused, or None: its own origin and hosts the deployment allows pass."""
     if _permitted(url, own_origin, allowed):
         return None
-    for address in await _addresses(url.host, url.port or 0):
+    return (await checked_addresses(url, own_origin, allowed))[1]
+
+
+async def checked_addresses(
+    url: httpx.URL, own_origin: str | None, allowed: Collection[str]
+) -> tuple[list[str], str | None]:
+    """The addresses a request to `url` may connect to (one answer of the resolver, checked), or why none:
+    for a proxy that dials what it checked."""
+    addresses = await _addresses(url.host, url.port or 0)
+    if _permitted(url, own_origin, allowed):
+        return addresses, None
+    for address in addresses:
         if _is_private(address):
-            return _reason(str(url), url.host, address)
-    return None
+            return [], _reason(str(url), url.host, address)
+    return addresses, None
 
 
 def guard(allowed: Collection[str]) -> Callable[[httpx.Request], Awaitable[None]]:

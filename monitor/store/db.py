@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -131,6 +132,71 @@ def write_transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
     with sessions.begin() as session:
         session.connection(execution_options={_IMMEDIATE: True})
         yield session
+
+
+# SQLite's primary result codes (the low byte of an extended code) for a store that takes no more writes
+_SQLITE_REFUSALS = {
+    13: "the disk is full",  # SQLITE_FULL: "database or disk is full"
+    8: "the database is read-only",  # SQLITE_READONLY: "attempt to write a readonly database"
+    14: "the database file cannot be opened",  # SQLITE_CANTOPEN: a read-only or vanished directory
+    10: "disk I/O error",  # SQLITE_IOERR (ENOSPC on the write-ahead log comes back as one of these)
+}
+# the shared-memory index of the write-ahead log could not grow: a full disk, seen before any write
+_SQLITE_EXTENDED = {4874: "the disk is full"}  # SQLITE_IOERR_SHMSIZE
+_PG_REFUSALS = {
+    "53100": "the disk is full",  # disk_full
+    "25006": "the database is read-only",  # read_only_sql_transaction: a standby, or read-only by setting
+    "58030": "disk I/O error",  # io_error
+}
+
+
+def write_refusal(exc: BaseException) -> str | None:
+    """Why the store refuses writes (full disk, read-only, I/O error), or None for any other failure.
+
+    A refusal is a state of the store, not of the write: every write fails alike until an operator acts,
+    so callers treat it as one health problem rather than as the failure of whatever they were doing.
+    Judged by the driver's error code, never by the text of the message.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if (reason := _refusal_of(current)) is not None:
+            return reason
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return None
+
+
+def _refusal_of(exc: BaseException) -> str | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(code, int):
+        reason = _SQLITE_EXTENDED.get(code) or _SQLITE_REFUSALS.get(code & 0xFF)
+    elif isinstance(sqlstate, str):
+        reason = _PG_REFUSALS.get(sqlstate)
+    else:
+        return None
+    if reason is None:
+        return None
+    said = str(exc).strip().splitlines()
+    return f"{reason} ({said[0]})" if said and said[0] not in reason else reason
+
+
+def database_name(url: str) -> str:
+    """How an operator knows this database: the SQLite file's name, or the server's database name."""
+    parsed = make_url(url)
+    return Path(parsed.database or "").name or parsed.render_as_string(hide_password=True)
+
+
+def free_space(engine: Engine) -> int | None:
+    """Bytes free on the filesystem of a SQLite database file (None for a server, or a file not there)."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    try:
+        stat = os.statvfs(Path(str(engine.url.database)).expanduser().parent)
+    except OSError:
+        return None
+    return stat.f_bavail * stat.f_frsize
 
 
 def insert_ignoring(session: Session, table: Table, returning: tuple[str, ...] = ()) -> Any:

@@ -1,4 +1,4 @@
-"""Incidents: a source or channel that stopped working, opened once and resolved once.
+"""Incidents: a source, channel or the database that stopped working, opened once and resolved once.
 
 Opening or resolving writes the operator alerts into the outbox in the same transaction, so each incident
 is announced exactly once each way, whatever crashes in between. Who is told (the routes) is decided by
@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.store import outbox
-from monitor.store.models import Incident, SourceState
+from monitor.store.models import Incident, Run, SourceState
 from monitor.values import Health, Route
 
 
@@ -84,3 +84,28 @@ def watch_channel(
     elif failed_attempts >= failures_to_open:
         reason = f"{failed_attempts} failed attempts to deliver an alert; last error: {error}"
         raise_incident(session, "channel", channel, reason, routes, now)
+
+
+def record_outage(
+    session: Session,
+    kind: str,
+    subject: str,
+    reason: str,
+    since: dt.datetime,
+    routes: Sequence[Route],
+    now: dt.datetime,
+) -> Incident:
+    """An incident that could not be written while it lasted (the store itself refused writes), recorded
+    opened and resolved at once, with its "resolved" alert in the outbox. The "opened" alert went out
+    directly when it began: the outbox could not hold it then."""
+    incident = Incident(subject_kind=kind, subject=subject[:64], opened_at=since, resolved_at=now, reason=reason)
+    session.add(incident)
+    session.flush()
+    outbox.enqueue_ops(session, incident.id, "resolved", routes, now)
+    return incident
+
+
+def last_write(session: Session) -> dt.datetime | None:
+    """When the store last recorded a check or the end of an outage: what an outage began after."""
+    times = [session.scalar(select(func.max(Run.finished_at))), session.scalar(select(func.max(Incident.resolved_at)))]
+    return max((t for t in times if t is not None), default=None)

@@ -148,7 +148,7 @@ class Incident(Base):
     __table_args__ = (Index("ix_incidents_open", "subject_kind", "subject", "resolved_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subject_kind: Mapped[str] = mapped_column(String(16))  # source, channel
+    subject_kind: Mapped[str] = mapped_column(String(16))  # source, channel, database
     subject: Mapped[str] = mapped_column(String(64))
     opened_at: Mapped[dt.datetime]
     resolved_at: Mapped[dt.datetime | None]

@@ -444,7 +444,7 @@ asyncio.run(go())
 
 def test_a_page_in_the_browser_never_reaches_another_local_service(chromium):
     """The page's own origin is 127.0.0.1:A; its script asks 127.0.0.1:B, which is refused before it is sent,
-    and a redirect to B ends the fetch refused with nothing of B's answer read."""
+    and a redirect to B ends the fetch refused: B is never asked."""
     with LocalSite() as site, LocalSite() as internal:
         internal.set(LIST, Page(site_page("nmpa-ggtg.html")))
         internal.set("/secret.json", Page(b'{"secret": 1}', "application/json"))
@@ -461,6 +461,7 @@ def test_a_page_in_the_browser_never_reaches_another_local_service(chromium):
         assert not internal.hits("/secret.json")  # refused before it was sent
         assert moved.outcome is FetchOutcome.ERROR
         assert "is a private or local address" in moved.reason and "redirect in the browser" in moved.reason
+        assert not internal.hits(LIST)  # the browser's proxy refused the redirect before it was sent
 
 
 def test_a_local_service_the_deployment_allows_is_reached_from_the_page(chromium):
@@ -474,3 +475,24 @@ def test_a_local_service_the_deployment_allows_is_reached_from_the_page(chromium
         )
         assert fetched.outcome is FetchOutcome.OK
         assert internal.hits("/data.json")
+
+
+def test_the_browser_reaches_the_address_the_policy_resolved_not_its_own_resolvers(chromium, monkeypatch):
+    """Names the machine cannot resolve, answered by the policy's resolver: the page loads only if Chromium
+    went where the policy decided. `api.site.test` also resolves to loopback and is not the page's origin,
+    so the page's call to it is refused before it is sent (no second answer for Chromium to rebind to)."""
+    from monitor.fetch import netpolicy
+
+    async def resolver(host, port):
+        return ["127.0.0.1"] if host.endswith("site.test") else []
+
+    monkeypatch.setattr(netpolicy, "_addresses", resolver)
+    with LocalSite() as site, LocalSite() as internal:
+        internal.set("/secret.json", Page(b'{"secret": 1}', "application/json"))
+        api = f"http://api.site.test:{internal.base_url.rsplit(':', 1)[1]}/secret.json"
+        script = f"fetch({api!r}).finally(() => document.body.dataset.done = 1);"
+        site.set("/page.html", Page(f"<html><body><p>own</p><script>{script}</script></body></html>".encode()))
+        page = f"http://www.site.test:{site.base_url.rsplit(':', 1)[1]}/page.html"
+        (fetched,), _ = fetch_all(chromium, "browser", [page], BrowserRequest(wait_for="body[data-done]"))
+        assert fetched.outcome is FetchOutcome.OK and "<p>own</p>" in fetched.text
+        assert site.hits("/page.html") and not internal.hits("/secret.json")

@@ -86,9 +86,10 @@ def test_requests_to_one_host_are_spaced(site):
     assert len(starts) == 4
     # spaced at 0.2 s when sent; unspaced, two of them would arrive within a millisecond of each other.
     # Arrival jitter on a loaded machine reaches a tenth of a second, so single gaps get a wide margin
-    # and the span of all three checks the spacing as a whole
+    # and the span of all three (0.6 s when sent) checks the spacing as a whole; the first arrival alone
+    # also waits for its connection to open, which shortens the span it starts
     assert min(gaps) >= 0.04
-    assert starts[-1] - starts[0] >= 0.5
+    assert starts[-1] - starts[0] >= 0.45
 
 
 def test_form_posts_carry_body_and_headers(site):
