@@ -72,9 +72,11 @@ class StoreHealth:
     async def note(self, reason: str) -> None:
         """A write was refused: the first refusal of an episode is logged and alerted, the others are not."""
         if self.episode is None:
-            last_write = await asyncio.to_thread(self._last_write)
-            self.episode = Episode(reason, utcnow(), last_write, retry_s=self.settings.ops.store_probe_s)
+            # opened before any await: checks refused at the same moment join this episode, not a new one each
+            episode = self.episode = Episode(reason, utcnow(), retry_s=self.settings.ops.store_probe_s)
             log.error("the database refuses writes: %s; checks and alerts wait until it takes them again", reason)
+            async with self._telling:  # no alert leaves before the episode knows the id it must carry
+                episode.last_write = await asyncio.to_thread(self._last_write)
         await self._tell()
 
     async def probe(self) -> bool:

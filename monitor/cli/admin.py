@@ -37,10 +37,13 @@ if TYPE_CHECKING:
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
-    from monitor.store.db import current_revision, open_database, upgrade_database
+    from monitor.store.db import current_revision, open_database, schema_is_current, upgrade_database
 
     settings: Settings = ctx.obj.settings()
     engine = open_database(settings.resolved_database_url())
+    if schema_is_current(engine):  # nothing to write: a database on a read-only disk is still fine to read
+        console.print(f"database at revision {current_revision(engine)}, current: {engine.url.render_as_string()}")
+        return
     upgrade_database(engine)
     console.print(f"database at revision {current_revision(engine)}: {engine.url.render_as_string()}")
 

@@ -17,6 +17,7 @@ import dataclasses
 import json
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -68,6 +69,9 @@ CHROMIUM_FLAGS = (
     "--disable-quic",
     "--renderer-process-limit=1",
     "--disable-site-isolation-trials",
+    # WebRTC would send UDP (STUN) straight to any address a page names, past the proxy and its policy
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--force-webrtc-ip-handling-policy",
 )
 _SHARED_SUFFIXES = frozenset({"gov.cn", "org.cn", "com.cn", "edu.cn", "net.cn", "ac.cn"})
 # not needed to pass a challenge or read a list, and what most of a page's bytes and a renderer's memory go to
@@ -379,7 +383,7 @@ class BrowserFetcher:
         async with contextlib.AsyncExitStack() as stack:
             proxy: ProxySettings | None = None
             if proxied:
-                way_out = await stack.enter_async_context(egress.Egress(reach.route))
+                way_out = await stack.enter_async_context(egress.Egress(reach.route, reach.failed))
                 # Chromium sends loopback requests past any proxy unless told not to
                 proxy = {"server": way_out.url, "bypass": "<-loopback>"}
             context = await browser.new_context(
@@ -389,10 +393,11 @@ class BrowserFetcher:
             context.on("request", reach.redirected)
             try:
                 return await self._navigate(context, url, options, request, reach, deadline)
-            except PlaywrightError:
-                # a redirect the proxy refused fails the navigation: say why, not how Chromium saw it
-                if refused := await reach.verdict():
-                    raise _Refused(refused) from None
+            except PlaywrightError as exc:
+                # a navigation the proxy refused or could not connect fails in Chromium with a code of its own
+                # (an empty answer, a failed tunnel, a 502): say why, not how Chromium saw it
+                if why := await reach.verdict() or reach.problem(str(exc)):
+                    raise _Refused(why) from None
                 raise
 
     async def _navigate(
@@ -650,13 +655,25 @@ class _Reach:
         self._refused: str | None = None
         self._pending: set[asyncio.Task[None]] = set()
         self._origins: dict[str, egress.Route] = {}  # a page asks one static host many times: resolved once
+        self._problems: dict[str, str] = {}  # host: why its requests went nowhere (refused, no connection)
 
     async def route(self, address: httpx.URL) -> egress.Route:
         here = netpolicy.origin(address)
         if here not in self._origins:
             addresses, refused = await netpolicy.checked_addresses(address, self._own, self._allowed)
             self._origins[here] = egress.Route(addresses, refused)
+            if refused:
+                self._problems[address.host] = refused
         return self._origins[here]
+
+    def failed(self, address: httpx.URL, why: str) -> None:
+        self._problems.setdefault(address.host, f"cannot connect to {address.host}: {why}")
+
+    def problem(self, error: str) -> str | None:
+        """Why the proxy let a navigation fail, if the browser's error names a host it had a problem with."""
+        return next(
+            (why for host, why in self._problems.items() if re.search(rf"//\[?{re.escape(host)}\]?[:/]", error)), None
+        )
 
     async def refusal(self, url: str) -> str | None:
         try:

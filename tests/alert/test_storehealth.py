@@ -66,6 +66,26 @@ def _ops_mails(inbox):
     return [m for m in inbox.mails if m.subject.startswith("[cgt-monitor ops]")]
 
 
+def test_checks_refused_at_the_same_moment_make_one_episode(tmp_path, receiver, inbox, caplog):
+    """After a recovery every held-back check runs at once: their refusals are one episode, one line, one
+    alert per channel."""
+    settings = _settings(tmp_path, receiver, inbox)
+    database = open_store(settings)
+    switch = ReadOnlySwitch(database.engine)
+
+    async def at_once():
+        health = StoreHealth(settings, AppriseSender(20), database.sessions)
+        switch.on()
+        why = _refusal(database)
+        await asyncio.gather(*(health.note(why) for _ in range(5)))
+        switch.off()
+
+    with caplog.at_level(logging.INFO, logger="monitor.alert.storehealth"):
+        asyncio.run(at_once())
+    assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) == 1
+    assert len(_posts(receiver)) == 1 and len(_ops_mails(inbox)) == 1
+
+
 def test_an_episode_is_one_log_line_and_one_alert_per_channel_then_a_recorded_incident(
     tmp_path, receiver, inbox, caplog
 ):

@@ -1,6 +1,7 @@
 """Browser mode against a real Chromium and the imitation challenge served on 127.0.0.1."""
 
 import asyncio
+import contextlib
 import itertools
 import os
 import signal
@@ -496,3 +497,43 @@ def test_the_browser_reaches_the_address_the_policy_resolved_not_its_own_resolve
         (fetched,), _ = fetch_all(chromium, "browser", [page], BrowserRequest(wait_for="body[data-done]"))
         assert fetched.outcome is FetchOutcome.OK and "<p>own</p>" in fetched.text
         assert site.hits("/page.html") and not internal.hits("/secret.json")
+
+
+def test_a_page_cannot_send_webrtc_packets_past_the_proxy(chromium):
+    """STUN over UDP would go straight to the address a script names; the browser sends only what it can
+    proxy, so a local UDP service hears nothing."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener, LocalSite() as site:
+        listener.bind(("127.0.0.1", 0))
+        listener.settimeout(0.5)
+        port = listener.getsockname()[1]
+        script = (
+            f"const pc = new RTCPeerConnection({{iceServers: [{{urls: 'stun:127.0.0.1:{port}'}}]}});"
+            "pc.createDataChannel('x'); pc.createOffer().then(o => pc.setLocalDescription(o));"
+            "setTimeout(() => document.body.dataset.done = 1, 1500);"
+        )
+        site.set("/page.html", Page(f"<html><body><p>own</p><script>{script}</script></body></html>".encode()))
+        (fetched,), _ = fetch_all(
+            chromium, "browser", [site.url("/page.html")], BrowserRequest(wait_for="body[data-done]")
+        )
+        assert fetched.outcome is FetchOutcome.OK
+        with pytest.raises(TimeoutError):
+            listener.recvfrom(2048)
+
+
+def test_a_host_that_refuses_the_connection_is_reported_as_such_not_as_a_proxy_answer(chromium):
+    with socket_bound() as port:  # bound, never listening: the connection is refused
+        (fetched,), _ = fetch_all(chromium, "browser", [f"http://127.0.0.1:{port}/list.html"])
+    assert fetched.outcome is FetchOutcome.ERROR
+    assert fetched.reason.startswith(f"cannot connect to 127.0.0.1: 127.0.0.1:{port}: "), fetched.reason
+    assert "refused" in fetched.reason.lower()
+
+
+@contextlib.contextmanager
+def socket_bound():
+    import socket
+
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield bound.getsockname()[1]

@@ -98,3 +98,39 @@ def test_closing_the_proxy_ends_its_open_tunnels(internal):
             return await reader.read()  # the tunnel was held open by nobody but the proxy
 
     assert asyncio.run(go()) == b""
+
+
+def test_a_second_request_on_a_kept_alive_proxy_connection_is_not_forwarded():
+    """One request per proxy connection: what follows the first request's body goes nowhere, so it cannot
+    reach a host the policy was never asked about, even through a server that ignores Connection: close."""
+
+    async def go():
+        received = bytearray()
+
+        async def careless(reader, writer):  # reads all it is sent, answers once, keeps the connection
+            while chunk := await reader.read(4096):
+                received.extend(chunk)
+                if b"body" in received and not writer.is_closing():
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\ntaken")
+            writer.close()
+
+        server = await asyncio.start_server(careless, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server, Egress(decide_by_name({"127.0.0.1": Route(["127.0.0.1"])})) as way_out:
+            host, proxy_port = way_out.url.removeprefix("http://").split(":")
+            reader, writer = await asyncio.open_connection(host, int(proxy_port))
+            first = f"POST http://127.0.0.1:{port}/form HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody"
+            second = "GET http://10.0.0.1/x HTTP/1.1\r\nHost: 10.0.0.1\r\n\r\n"
+            writer.write((first + second).encode())
+            async with asyncio.timeout(5):
+                answer = await reader.readuntil(b"taken")
+            await asyncio.sleep(0.2)
+            writer.write(second.encode())  # and again, later, on the same connection
+            await asyncio.sleep(0.2)
+            writer.close()
+        return answer, bytes(received)
+
+    answer, received = asyncio.run(go())
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"taken")
+    assert received.startswith(b"POST /form HTTP/1.1\r\n") and received.endswith(b"\r\n\r\nbody")
+    assert b"10.0.0.1" not in received
