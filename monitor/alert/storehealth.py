@@ -43,6 +43,7 @@ class Episode:
     delivered: dict[str, set[int]] = field(default_factory=dict)  # services of a channel that accepted it
     retry_at: float = 0.0  # monotonic: when channels that failed to take the alert are tried again
     retry_s: float = 0.0
+    odd_probe: bool = False  # a probe failed for another reason than a refusal, and the log said so
 
 
 class StoreHealth:
@@ -96,7 +97,11 @@ class StoreHealth:
             await asyncio.to_thread(self._record, episode)
         except Exception as exc:
             # still refused, or locked for a moment: the next probe tries again
-            log.debug("the database still refuses writes: %s", write_refusal(exc) or f"{type(exc).__name__}: {exc}")
+            why = write_refusal(exc)
+            if why is None and not episode.odd_probe:  # not a refusal: said once, as it may keep checks waiting
+                episode.odd_probe = True
+                log.warning("recording the database outage failed: %s: %s; trying again", type(exc).__name__, exc)
+            log.debug("the database still refuses writes: %s", why or f"{type(exc).__name__}: {exc}")
             return False
         self.episode = None
         took = (utcnow() - episode.since).total_seconds()
