@@ -166,14 +166,19 @@ def _ra_mails(inbox):
     return [m for m in inbox.mails if m.recipients == ("ra-team@example.org",)]
 
 
+def _seen_then_one_new_notice(env, site) -> None:
+    """Both lists seen once (the baseline), then one of them gains a notice the next check must alert."""
+    page = site_page("nmpa-ggtg.html")
+    site.set(LIST, Page(page))
+    site.set(OTHER, Page(page))
+    assert run_cli("run", "--once", env=env).returncode == 0
+    site.set(OTHER, Page(next_day(page)))
+
+
 def test_one_cycle_on_a_read_only_disk_ends_with_one_clear_line(tmp_path, site, inbox):
     with small_disk(tmp_path / "disk", "8m") as disk, _hooks() as hooks:
         env = _deployment(tmp_path, disk.path, site, inbox, hooks)
-        page = site_page("nmpa-ggtg.html")
-        site.set(LIST, Page(page))
-        site.set(OTHER, Page(page))
-        assert run_cli("run", "--once", env=env).returncode == 0
-        site.set(OTHER, Page(next_day(page)))
+        _seen_then_one_new_notice(env, site)
         disk.read_only()
         cycle = run_cli("run", "--once", env=env)
         disk.read_only(False)
@@ -187,11 +192,7 @@ def test_one_cycle_on_a_read_only_disk_ends_with_one_clear_line(tmp_path, site, 
 def test_a_daemon_started_on_a_read_only_disk_alerts_once_and_carries_on_when_it_is_writable(tmp_path, site, inbox):
     with small_disk(tmp_path / "disk", "8m") as disk, _hooks() as hooks:
         env = _deployment(tmp_path, disk.path, site, inbox, hooks)
-        page = site_page("nmpa-ggtg.html")
-        site.set(LIST, Page(page))
-        site.set(OTHER, Page(page))
-        assert run_cli("run", "--once", env=env).returncode == 0
-        site.set(OTHER, Page(next_day(page)))
+        _seen_then_one_new_notice(env, site)
         disk.read_only()
         daemon = start_daemon(env)
         try:
