@@ -77,13 +77,11 @@ async def wait_for_store(
             if why := _permanent(exc):
                 raise StoreMisconfigured(f"{why} (database_url in the deployment file)") from None
             if on_refusal is not None and (refused := write_refusal(exc)) is not None:
-                await on_refusal(refused)
+                await on_refusal(refused)  # said once for the episode, not once per try
                 log.debug("trying the database again in %.0f s", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, max_delay_s)
-                continue
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            log.warning("database unavailable (%s): trying again in %.0f s", reason, delay)
+            else:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                log.warning("database unavailable (%s): trying again in %.0f s", reason, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, max_delay_s)
 

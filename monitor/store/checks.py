@@ -362,8 +362,9 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
     if inserted:
         state.last_new_at = now
     _record_validators(state, source, record.fetched)
-    was_healthy = state.status == Health.OK
-    _mark_health(state, *listing_health(source, record.items, state.last_new_at, now), now, record.fetched)
+    stayed_healthy = _mark_health(
+        state, *listing_health(source, record.items, state.last_new_at, now), now, record.fetched
+    )
     state.last_ok_at = now
     state.item_count = len(record.items)
     summary = CheckSummary(
@@ -376,7 +377,7 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
         relevant_new=relevant_new,
         deliveries=deliveries,
         baseline=diff.baseline,
-        stayed_healthy=was_healthy and state.status == Health.OK,
+        stayed_healthy=stayed_healthy,
     )
     _add_run(session, summary, record.started, now, record.fetched.elapsed_s)
     return summary
@@ -509,12 +510,15 @@ def _earlier_sighting(
 
 def _mark_health(
     state: SourceState, status: Health, reason: str | None, now: dt.datetime, fetched: Fetched | None
-) -> None:
+) -> bool:
+    """Record the source's health; True when it was healthy before and still is (`stayed_healthy`)."""
+    stayed_healthy = state.status == Health.OK and status is Health.OK
     state.status, state.status_reason, state.last_checked_at = status, reason, now
     state.consecutive_failures = 0 if status is Health.OK else state.consecutive_failures + 1
     if fetched is not None:
         state.last_elapsed_s = fetched.elapsed_s
         state.fetch_mode = fetched.mode
+    return stayed_healthy
 
 
 def record_not_modified(
@@ -523,14 +527,13 @@ def record_not_modified(
     state = _state(session, source)
     # an unchanged page is judged again: dates that stopped moving grow stale while the page stays the same
     listed = listed_items(session, source.name, state.listing or [])
-    was_healthy = state.status == Health.OK
-    _mark_health(state, *listing_health(source, listed, state.last_new_at, now), now, fetched)
+    stayed_healthy = _mark_health(state, *listing_health(source, listed, state.last_new_at, now), now, fetched)
     state.last_ok_at = now
     summary = CheckSummary(
         source=source.name,
         outcome=CheckOutcome.NOT_MODIFIED,
         items=state.item_count,
-        stayed_healthy=was_healthy and state.status == Health.OK,
+        stayed_healthy=stayed_healthy,
     )
     _add_run(session, summary, started, now, fetched.elapsed_s)
     return summary
