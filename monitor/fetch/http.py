@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.config.settings import FetchSettings
-from monitor.fetch import netpolicy, streams
+from monitor.fetch import netpolicy
 from monitor.fetch.backoff import HostBackoff, retry_note
 from monitor.fetch.blocked import ListProbe, is_refusal, outcome_of
 from monitor.fetch.charset import UndecodablePage, decode
@@ -110,11 +110,9 @@ class HttpFetcher:
                 follow_redirects=True,
                 timeout=httpx.Timeout(self.settings.timeout_s),
                 headers={"User-Agent": self.settings.user_agent, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"},
-                transport=streams.keep_sockets(
-                    netpolicy.pinned_transport(
-                        tls_verification(options.ca_file, options.insecure_tls),
-                        httpx.Limits(max_connections=64, max_keepalive_connections=32),
-                    )
+                transport=netpolicy.pinned_transport(
+                    tls_verification(options.ca_file, options.insecure_tls),
+                    httpx.Limits(max_connections=64, max_keepalive_connections=32),
                 ),
             )
         return self._clients[key]

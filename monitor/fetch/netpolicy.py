@@ -22,6 +22,8 @@ from contextvars import ContextVar
 import httpcore
 import httpx
 
+from monitor.fetch import streams
+
 EXTENSION = "cgt_own_origin"  # the request extension carrying the source's own origin across redirects
 # Set by the request hook for the request being sent (each redirect hop runs the hook again); read by the
 # connection that request opens, in the same task.
@@ -121,7 +123,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
     the address reached. TLS still verifies the certificate against the name (httpcore sends it as SNI)."""
 
     def __init__(self, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
-        self._inner = inner or httpcore.AnyIOBackend()
+        self._inner = inner or streams.LoopBackend()
 
     async def connect_tcp(
         self,

@@ -52,8 +52,25 @@ class Snapshot:
     last_new_at: dt.datetime | None = None  # when the source last listed a notice never seen before
 
 
+# A source object's hash, by identity: every check asks it, and dumping the model to JSON costs more than the
+# rest of an unchanged check's bookkeeping. The entry holds the source, so its id is not reused while kept.
+_HASHES: dict[int, tuple[Source, str]] = {}
+_HASHES_KEPT = 20_000
+
+
 def config_hash(source: Source) -> str:
     """Validators (ETag, Last-Modified) are only trusted for the configuration that produced the snapshot."""
+    kept = _HASHES.get(id(source))
+    if kept is not None:
+        return kept[1]
+    if len(_HASHES) >= _HASHES_KEPT:  # sources reloaded many times over: start again
+        _HASHES.clear()
+    digest = _config_hash(source)
+    _HASHES[id(source)] = (source, digest)
+    return digest
+
+
+def _config_hash(source: Source) -> str:
     payload = json.dumps(
         source.model_dump(mode="json", exclude={"label", "interval_minutes", "enabled"}),
         sort_keys=True,
