@@ -9,6 +9,8 @@ whatever goes wrong into a recorded outcome.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextvars
 import dataclasses
 import datetime as dt
 import logging
@@ -62,6 +64,7 @@ from monitor.values import (
 )
 
 Summary = TypeVar("Summary", CheckSummary, CheckSummary | None)
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +111,14 @@ def _keep_details(diff: Diff, details: Mapping[str, Detail]) -> Diff:
     return dataclasses.replace(diff, changed=changed)
 
 
+def _writers(sessions: sessionmaker[Session], settings: Settings) -> int:
+    """Threads writing checks' transactions. SQLite takes one writer at a time: more threads only queue on its
+    lock (each waiting in the busy handler, and past its timeout on a slow machine), so one thread writes them
+    in turn. A server database commits concurrent transactions side by side."""
+    bind = sessions.kw.get("bind")
+    return 1 if bind is None or bind.dialect.name == "sqlite" else settings.fetch.max_concurrent_checks
+
+
 class Pipeline:
     def __init__(
         self,
@@ -125,6 +136,9 @@ class Pipeline:
         self._checks = asyncio.Semaphore(settings.fetch.max_concurrent_checks)
         self._snapshots: dict[tuple[str, str], Snapshot] = {}
         self.enricher = Enricher(requests, settings.state_dir() / "attachments")
+        self._writer = concurrent.futures.ThreadPoolExecutor(
+            _writers(sessions, settings), thread_name_prefix="cgt-store"
+        )
 
     async def check(self, source: Source, *, dry_run: bool = False) -> CheckReport:
         """One check; whatever goes wrong is recorded as the source's health, never raised — except a store
@@ -286,7 +300,12 @@ class Pipeline:
 
     async def _write(self, action: Callable[[Session], Summary]) -> Summary:
         """Run one recording function in one transaction, off the event loop: all of it is stored, or none."""
-        return await asyncio.to_thread(self._write_now, action)
+        return await self._writing(self._write_now, action)
+
+    async def _writing(self, fn: Callable[..., T], *args: object) -> T:
+        """`fn` on a writer thread, with this task's context (as `asyncio.to_thread` would)."""
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(self._writer, context.run, fn, *args)
 
     def _write_now(self, action: Callable[[Session], Summary]) -> Summary:
         with write_transaction(self.sessions) as session:
@@ -349,7 +368,7 @@ class Pipeline:
             if on_page is not None:
                 on_page(page)
         verdicts = {item.key: classify_item(self.classifier, item) for item in history}
-        report.added = await asyncio.to_thread(self._record_history, source, history, verdicts)
+        report.added = await self._writing(self._record_history, source, history, verdicts)
         report.seen = len(history)
         return report
 
