@@ -1,18 +1,34 @@
 """Start light: each command imports what it needs when it needs it."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
-from tests.helpers import ROOT, local_source, serve, site_page
+from tests.helpers import ROOT, deployment, local_source, run_cli, serve, site_page
 
 HEAVY = ("sqlalchemy", "httpx", "alembic", "apprise", "playwright", "jinja2", "starlette", "opencc", "pypdf", "docx")
+# what one cycle never needs: the daemon's scheduler, httpx's own command line (Rich's syntax highlighter
+# and Pygments with it), a live progress display nobody sees, and parsers for attachments and undeclared
+# encodings the cycle's pages do not have
+SPARED = (
+    "apscheduler",
+    "multiprocessing",
+    "pygments",
+    "rich.syntax",
+    "rich.progress",
+    "xml.etree",
+    "charset_normalizer",
+)
 
 
-def loaded_after(code: str) -> set[str]:
-    probe = f"{code}\nimport sys\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+def loaded_after(code: str, modules: tuple[str, ...] = HEAVY, env: dict[str, str] | None = None) -> set[str]:
+    probe = f"{code}\nimport sys\nprint(' '.join(m for m in {modules!r} if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
     assert done.returncode == 0, done.stderr[-3000:]
-    return set(done.stdout.split())
+    return set(done.stdout.splitlines()[-1].split())  # the last line: the command's own output comes first
 
 
 def test_the_command_line_itself_loads_no_store_network_or_sender():
@@ -43,3 +59,23 @@ def test_a_check_that_alerts_nobody_on_a_current_schema_loads_only_the_store_and
         "asyncio.run(go())"
     )
     assert loaded_after(code) == {"sqlalchemy", "httpx"}  # no Alembic, Jinja, apprise, OpenCC or browser
+
+
+def test_run_once_loads_no_scheduler_highlighter_live_display_or_spare_parser(site, tmp_path: Path):
+    env = deployment(tmp_path, site, "mailto://unused")
+    (tmp_path / "cgt-monitor.toml").write_text(  # no channels: nothing to send
+        f'data_dir = "{tmp_path}"\n[fetch]\nper_host_min_delay_s = 0.0\nretries = 0\n', encoding="utf-8"
+    )
+    serve(site, local_source(site, "nmpa-ggtg"), site_page("nmpa-ggtg.html"))
+    baseline = run_cli("run", "--once", env=env)  # the schema is made here: the probe finds it current
+    assert baseline.returncode == 0, baseline.stderr
+    code = (
+        "import sys\n"
+        "sys.argv = ['cgt-monitor', 'run', '--once']\n"
+        "from monitor.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+    )
+    assert loaded_after(code, HEAVY + SPARED, env) == {"sqlalchemy", "httpx"}

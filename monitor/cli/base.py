@@ -7,11 +7,11 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from types import TracebackType
+from typing import Annotated, Any, Protocol
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -53,8 +53,44 @@ def say(text: str) -> None:
     console.print(Text(text), highlight=False, soft_wrap=True)
 
 
-def progress_bar() -> Progress:
+class Bar(Protocol):
+    """What the commands use of a progress bar."""
+
+    def __enter__(self) -> Bar: ...
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None, /
+    ) -> None: ...
+    def add_task(self, description: str, /, *, total: float | None = ...) -> Any: ...
+    def advance(self, task: Any, /) -> None: ...
+    def update(self, task: Any, /, *, completed: float | None = ...) -> None: ...
+
+
+class _Unseen:
+    """A progress bar nobody can see (stderr is no terminal, as under cron or systemd): Rich would draw
+    nothing there either, but would still import its live display and redraw it ten times a second."""
+
+    def __enter__(self) -> _Unseen:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, description: str, /, *, total: float | None = None) -> int:
+        return 0
+
+    def advance(self, task: Any, /) -> None:
+        return None
+
+    def update(self, task: Any, /, *, completed: float | None = None) -> None:
+        return None
+
+
+def progress_bar() -> Bar:
     """A progress bar on stderr for long work; it leaves no trace when it is done (or when not a terminal)."""
+    if not errors.is_terminal:
+        return _Unseen()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -29,10 +29,12 @@ def run(
     """Run the daemon (or one cycle with --once)."""
     obj: Context = ctx.obj
     with heap.starting():
-        from monitor.alert.send import AppriseSender
-        from monitor.alert.storehealth import StoreHealth
         from monitor.app import running_pipeline, wait_for_store
-        from monitor.scheduler import Daemon
+
+        if not once:  # the scheduler (APScheduler, multiprocessing) and the store's health alerts: the daemon's
+            from monitor.alert.send import AppriseSender
+            from monitor.alert.storehealth import StoreHealth
+            from monitor.scheduler import Daemon
 
         settings, sources = obj.settings(), obj.sources()
     enabled = [s for s in sources if s.enabled]

@@ -10,7 +10,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
 
 from monitor.classify.taxonomy import doc_types, topics
@@ -230,6 +229,8 @@ class Settings(BaseModel):
             return self.data_dir
         if env := os.environ.get(DATA_ENV):
             return Path(env)
+        import platformdirs  # only for a deployment that names no data directory
+
         return Path(platformdirs.user_data_dir("cgt-monitor", appauthor=False))
 
     def resolved_database_url(self) -> str:

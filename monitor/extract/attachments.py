@@ -15,7 +15,6 @@ import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from xml.etree import ElementTree
 
 MAX_PAGES = 60
 MAX_CHARS = 200_000
@@ -61,6 +60,8 @@ def _doc(path: Path) -> Extracted:
 
 def _ofd(path: Path) -> Extracted:
     """OFD (GB/T 33190) is a zip of XML pages; the text sits in TextCode elements."""
+    from xml.etree import ElementTree  # only an OFD attachment needs an XML parser
+
     texts: list[str] = []
     with zipfile.ZipFile(path) as archive:
         pages = sorted(n for n in archive.namelist() if n.lower().endswith("content.xml"))

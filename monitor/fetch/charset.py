@@ -9,8 +9,6 @@ from __future__ import annotations
 import codecs
 import re
 
-from charset_normalizer import from_bytes
-
 _GB_FAMILY = {"gb2312", "gbk", "x-gbk", "cp936", "ms936", "gb_2312-80", "csgb2312", "euc-cn", "gb18030"}
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", re.I)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_\-:.]+)", re.I)
@@ -70,6 +68,8 @@ def decode(content: bytes, content_type: str | None = None, override: str | None
         wide = sum(1 for ch in text if ord(ch) > 0x7F)
         if bad <= 3 or bad <= 0.1 * wide:  # stray bytes, or a footer in another encoding: the declaration holds
             return text, primary
+    from charset_normalizer import from_bytes  # most pages decode as they declare: detection is the exception
+
     best = from_bytes(content).best()
     guess = normalise_label(best.encoding) if best is not None else None
     if not declared:
