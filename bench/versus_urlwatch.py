@@ -214,6 +214,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--urlwatch", type=Path, help="an installed urlwatch to use instead of a fresh one")
     args = parser.parse_args()
+    # Both start from compiled bytecode, as installed packages do: pip compiled urlwatch's; a checkout run with
+    # PYTHONDONTWRITEBYTECODE set would otherwise compile the project's modules again on every start.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "monitor")], check=True)
     with tempfile.TemporaryDirectory(prefix="versus-urlwatch-") as tmp:
         urlwatch = args.urlwatch or install_urlwatch(Path(tmp) / "urlwatch-venv")
         lines = []

@@ -111,10 +111,11 @@ def _keep_details(diff: Diff, details: Mapping[str, Detail]) -> Diff:
     return dataclasses.replace(diff, changed=changed)
 
 
-def _writers(sessions: sessionmaker[Session], settings: Settings) -> int:
-    """Threads writing checks' transactions. SQLite takes one writer at a time: more threads only queue on its
-    lock (each waiting in the busy handler, and past its timeout on a slow machine), so one thread writes them
-    in turn. A server database commits concurrent transactions side by side."""
+def _store_threads(sessions: sessionmaker[Session], settings: Settings) -> int:
+    """Threads doing checks' store work. SQLite takes one writer at a time: more threads would only queue on
+    its lock (each in the busy handler, past its timeout on a slow machine), and each would hold a connection
+    with its own page cache. One thread reads and writes for all checks in turn, its reads as quick as the
+    writes between them. A server database runs concurrent transactions side by side."""
     bind = sessions.kw.get("bind")
     return 1 if bind is None or bind.dialect.name == "sqlite" else settings.fetch.max_concurrent_checks
 
@@ -136,8 +137,8 @@ class Pipeline:
         self._checks = asyncio.Semaphore(settings.fetch.max_concurrent_checks)
         self._snapshots: dict[tuple[str, str], Snapshot] = {}
         self.enricher = Enricher(requests, settings.state_dir() / "attachments")
-        self._writer = concurrent.futures.ThreadPoolExecutor(
-            _writers(sessions, settings), thread_name_prefix="cgt-store"
+        self._store = concurrent.futures.ThreadPoolExecutor(
+            _store_threads(sessions, settings), thread_name_prefix="cgt-store"
         )
 
     async def check(self, source: Source, *, dry_run: bool = False) -> CheckReport:
@@ -159,7 +160,7 @@ class Pipeline:
         deadline = asyncio.get_running_loop().time() + budget
         # what the store knew after this process's last check of the source, unless that check changed it
         remembered = None if dry_run else self._snapshots.pop((source.name, config_hash(source)), None)
-        snapshot = remembered if remembered is not None else await asyncio.to_thread(self._snapshot, source)
+        snapshot = remembered if remembered is not None else await self._in_store(self._snapshot, source)
         validators = None if dry_run else Validators(snapshot.etag, snapshot.last_modified)
         probe = ListProbe(source)
         try:  # httpx's timeouts are per read: a server trickling its answer is bounded only by this
@@ -191,7 +192,7 @@ class Pipeline:
                 answered = dataclasses.replace(snapshot, etag=fetched.etag, last_modified=fetched.last_modified)
                 self._remember(source, answered)
                 return CheckReport(source, summary, fetched, items, Diff(unchanged=tuple(items)))
-        diff = await asyncio.to_thread(self._compare, source, snapshot, items)
+        diff = await self._in_store(self._compare, source, snapshot, items)
         if source.follows and diff.new and not diff.baseline:
             items, diff = await self._follow(source, items, diff, deadline)
         verdicts = {item.key: classify_item(self.classifier, item) for item in _to_classify(diff)}
@@ -300,12 +301,12 @@ class Pipeline:
 
     async def _write(self, action: Callable[[Session], Summary]) -> Summary:
         """Run one recording function in one transaction, off the event loop: all of it is stored, or none."""
-        return await self._writing(self._write_now, action)
+        return await self._in_store(self._write_now, action)
 
-    async def _writing(self, fn: Callable[..., T], *args: object) -> T:
-        """`fn` on a writer thread, with this task's context (as `asyncio.to_thread` would)."""
+    async def _in_store(self, fn: Callable[..., T], *args: object) -> T:
+        """`fn` on a store thread, with this task's context (as `asyncio.to_thread` would)."""
         context = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(self._writer, context.run, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._store, context.run, fn, *args)
 
     def _write_now(self, action: Callable[[Session], Summary]) -> Summary:
         with write_transaction(self.sessions) as session:
@@ -325,7 +326,7 @@ class Pipeline:
     ) -> list[CheckReport]:
         """Every source at once (within the concurrency limits); `on_done` hears of each as it ends."""
 
-        await asyncio.to_thread(self._preload, sources)
+        await self._in_store(self._preload, sources)
 
         async def one(source: Source) -> CheckReport:
             report = await self.check(source)
@@ -368,7 +369,7 @@ class Pipeline:
             if on_page is not None:
                 on_page(page)
         verdicts = {item.key: classify_item(self.classifier, item) for item in history}
-        report.added = await self._writing(self._record_history, source, history, verdicts)
+        report.added = await self._in_store(self._record_history, source, history, verdicts)
         report.seen = len(history)
         return report
 
