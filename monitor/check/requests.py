@@ -4,6 +4,7 @@ an attachment, each fetched in the source's fetch mode with the source's politen
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -64,6 +65,11 @@ def landing_url(source: Source) -> str:
     return urljoin(source.url, path or "/")
 
 
+@lru_cache(maxsize=4096)
+def _own_origin(url: str) -> str:
+    return origin(httpx.URL(url))
+
+
 def _options(source: Source, spec: RequestSpec | None = None, **changes: object) -> RequestOptions:
     spec = spec or RequestSpec(headers=source.request.headers)
     return RequestOptions(
@@ -76,7 +82,7 @@ def _options(source: Source, spec: RequestSpec | None = None, **changes: object)
         min_delay_s=source.min_delay_s,
         ca_file=source.ca_file,
         insecure_tls=source.insecure_tls,
-        own_origin=origin(httpx.URL(source.url)),
+        own_origin=_own_origin(source.url),
         **changes,  # type: ignore[arg-type]
     )
 
@@ -101,14 +107,18 @@ class SourceRequests:
             last_modified=conditional.last_modified if conditional else None,
             expect=probe or ListProbe(source),
         )
-        browsing = BrowserRequest(
-            wait_for=wait_selector(source),
-            headless=source.browser_headless,
-            in_page=source.kind == "json" or spec.method != "GET",  # an API: called from a page of the site
-            landing_url=landing_url(source),
-            # a captured list: page 1 is the site's own request; page N is asked from that page, its way
-            capture=source.capture_page,
-            page=(source.page_param, page) if source.capture and source.page_param and page > 1 else None,
+        browsing = (
+            None
+            if source.fetch == "http"
+            else BrowserRequest(  # asked only of a browser
+                wait_for=wait_selector(source),
+                headless=source.browser_headless,
+                in_page=source.kind == "json" or spec.method != "GET",  # an API: called from a page of the site
+                landing_url=landing_url(source),
+                # a captured list: page 1 is the site's own request; page N is asked from that page, its way
+                capture=source.capture_page,
+                page=(source.page_param, page) if source.capture and source.page_param and page > 1 else None,
+            )
         )
         return await fetch_by_mode(source.fetch, self.http, self.browser, url, options, browsing)
 

@@ -24,6 +24,7 @@ from pydantic import (
 
 from monitor.config.errors import ConfigError, locate, raise_all, read_toml, validation_problems
 from monitor.extract import registry
+from monitor.memo import by_identity
 
 SOURCES_ENV = "CGT_MONITOR_SOURCES"
 
@@ -172,7 +173,13 @@ class Source(BaseModel):
     @property
     def options(self) -> BaseModel:
         """`[source.extract]` as its extractor's typed options, validated once per distinct table."""
-        return _options(self.kind, json.dumps(self.extract, sort_keys=True, ensure_ascii=False))
+        return _source_options(self)
+
+
+@by_identity()
+def _source_options(source: Source) -> BaseModel:
+    # asked on every check: the table's JSON form (the key of the cache below) is made once per source object
+    return _options(source.kind, json.dumps(source.extract, sort_keys=True, ensure_ascii=False))
 
 
 @lru_cache(maxsize=1024)
