@@ -110,3 +110,16 @@ def test_refusal_etiquette_comes_from_the_deployment_settings():
             return fetcher.backoff.base_s, fetcher.backoff.cap_s, fetcher.refused_spacing_s
 
     assert asyncio.run(go()) == (60, 600, 3)
+
+
+def test_a_cookie_the_site_sets_is_sent_back_and_a_page_setting_none_keeps_it(site):
+    site.set("/start.html", Page(b"<li>a</li>", headers={"Set-Cookie": "visit=abc123; Path=/"}))
+    site.set("/list.html", Page(b"<li>b</li>"))
+
+    async def go() -> None:
+        async with HttpFetcher(FetchSettings(per_host_min_delay_s=0.0)) as fetcher:
+            for path in ("/start.html", "/list.html", "/list.html"):
+                await fetcher.fetch(site.url(path))
+
+    asyncio.run(go())
+    assert [hit.headers.get("Cookie") for hit in site.hits("/list.html")] == ["visit=abc123", "visit=abc123"]
