@@ -195,22 +195,49 @@ def _quiet(summary: Any) -> bool:
     return summary.outcome in ("ok", "not_modified") and not (summary.new or summary.changed or summary.gone)
 
 
-def summary_table(reports: list[Any], title: str) -> Table:
-    """One row per source; in a long list, sources that were checked and had nothing new share the caption."""
+_SUMMARY_COLUMNS = ("source", "outcome", "items", "new", "relevant", "changed", "gone", "alerts", "reason")
+
+
+def _summary_rows(reports: list[Any]) -> tuple[list[tuple[object, ...]], int]:
+    """The rows to show, and how many quiet sources share one line instead."""
     shown = reports
     if len(reports) > QUIET_ROWS_SHOWN:
         shown = [report for report in reports if not _quiet(report.summary)]
-    quiet = len(reports) - len(shown)
+    rows: list[tuple[object, ...]] = [
+        (s.source, s.outcome, s.items, s.new, s.relevant_new, s.changed, s.gone, s.deliveries, s.reason)
+        for s in (report.summary for report in shown)
+    ]
+    return rows, len(reports) - len(shown)
+
+
+def summary_table(reports: list[Any], title: str) -> Table:
+    """One row per source; in a long list, sources that were checked and had nothing new share the caption."""
+    rows, quiet = _summary_rows(reports)
     table = Table(title=title, caption=f"{quiet} other source(s) checked: nothing new" if quiet else None)
-    for column in ("source", "outcome", "items", "new", "relevant", "changed", "gone", "alerts", "reason"):
+    for column in _SUMMARY_COLUMNS:
         table.add_column(column)
-    for report in shown:
-        s = report.summary
-        table.add_row(
-            *map(cell, (s.source, s.outcome, s.items, s.new, s.relevant_new, s.changed, s.gone, s.deliveries)),
-            cell(s.reason),
-        )
+    for row in rows:
+        table.add_row(*map(cell, row))
     return table
+
+
+def print_summary(reports: list[Any], title: str) -> None:
+    """The summary table on a terminal; elsewhere (cron's mail, the journal, a pipe) the same rows as
+    tab-separated lines, which grep and awk read and which cost nothing to lay out: Rich measuring every
+    cell of a thousand-row table took longer than some of the checks it reports."""
+    if console.is_terminal:
+        console.print(summary_table(reports, title))
+        return
+    rows, quiet = _summary_rows(reports)
+    lines = [f"{title}: {len(reports)} source(s)", "\t".join(_SUMMARY_COLUMNS)]
+    lines += ["\t".join(_one_line(value) for value in row) for row in rows]
+    if quiet:
+        lines.append(f"{quiet} other source(s) checked: nothing new")
+    console.file.write("\n".join(lines) + "\n")
+
+
+def _one_line(value: object) -> str:
+    return "" if value is None else " ".join(str(value).split())
 
 
 def print_outcomes(reports: list[Any], dispatch: Any | None = None, timezone: str = "Asia/Shanghai") -> None:

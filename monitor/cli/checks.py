@@ -16,8 +16,8 @@ from monitor.cli.base import (
     console,
     print_outcomes,
     print_report,
+    print_summary,
     progress_bar,
-    summary_table,
 )
 
 
@@ -63,7 +63,7 @@ def run(
             with progress_bar() as progress:
                 task = progress.add_task("checking sources", total=len(enabled))
                 reports, dispatch = await pipeline.run_once(enabled, on_done=lambda report: progress.advance(task))
-            console.print(summary_table(reports, "One cycle"))
+            print_summary(reports, "One cycle")
             print_outcomes(reports, dispatch, settings.schedule.timezone)
 
     asyncio.run(main_async())

@@ -184,3 +184,24 @@ def test_the_demo_shows_its_deployment_file_and_keeps_its_data_when_asked(tmp_pa
     assert (kept / "cgt-monitor.toml").is_file() and (kept / "cgt-monitor.db").is_file()
     log = run_cli("--config", str(kept / "cgt-monitor.toml"), "log", "--json")
     assert log.returncode == 0 and len(log.stdout.splitlines()) >= 3
+
+
+def test_run_once_into_a_pipe_prints_one_tab_separated_line_per_source(tmp_path, site, inbox):
+    env = deployment(tmp_path, site, inbox.apprise_url())
+    site.set("/xxgk/ggtg/index.html", Page(site_page("nmpa-ggtg.html")))
+    assert run_cli("run", "--once", env=env).returncode == 0
+    site.set("/xxgk/ggtg/index.html", Page(next_day(site_page("nmpa-ggtg.html"))))
+    lines = run_cli("run", "--once", env=env).stdout.splitlines()
+    at = lines.index("One cycle: 1 source(s)")
+    header, row = (line.split("\t") for line in lines[at + 1 : at + 3])
+    assert dict(zip(header, row, strict=True)) == {
+        "source": "nmpa-ggtg",
+        "outcome": "ok",
+        "items": "22",
+        "new": "2",
+        "relevant": "1",
+        "changed": "0",
+        "gone": "0",
+        "alerts": "1",
+        "reason": "",
+    }
