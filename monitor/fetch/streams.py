@@ -76,13 +76,17 @@ class _Connection(asyncio.Protocol):
         return self._writable is not None
 
     async def writable(self) -> None:
-        if self._writable is not None:
-            await self._writable
+        if self._writable is not None:  # shared by the writes that wait: a timed-out one must not cancel it
+            await asyncio.shield(self._writable)
 
 
 def _wake(waiter: asyncio.Future[None] | None) -> None:
     if waiter is not None and not waiter.done():
         waiter.set_result(None)
+
+
+def _closed_before_tls(error: Exception | None) -> str:
+    return f"the server closed the connection before the TLS handshake{f': {error}' if error else ''}"
 
 
 class LoopStream(httpcore.AsyncNetworkStream):
@@ -131,12 +135,18 @@ class LoopStream(httpcore.AsyncNetworkStream):
             raise httpcore.WriteError(str(self._connection.error))
 
     async def aclose(self) -> None:
-        self._transport.close()
+        if self._transport.get_extra_info("ssl_object") is not None:
+            # no close_notify waited for: a peer that never answers it would hold the socket for 30 s
+            self._transport.abort()
+        else:
+            self._transport.close()
 
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
+        if self._connection.ended or self._transport.is_closing():  # closed at accept: nothing will answer
+            raise httpcore.ConnectError(_closed_before_tls(self._connection.error))
         try:
             async with asyncio.timeout(timeout):
                 transport = await loop.start_tls(
@@ -148,7 +158,8 @@ class LoopStream(httpcore.AsyncNetworkStream):
         except (OSError, ssl.SSLError) as exc:
             self._transport.close()
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        assert isinstance(transport, asyncio.Transport)
+        if not isinstance(transport, asyncio.Transport):  # the connection was lost during the handshake
+            raise httpcore.ConnectError(_closed_before_tls(self._connection.error))
         self._connection.transport = transport  # pausing and resuming now go through the TLS layer
         return LoopStream(transport, self._connection)
 

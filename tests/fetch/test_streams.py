@@ -2,6 +2,7 @@
 
 import asyncio
 import socket
+import ssl
 
 import httpcore
 import httpx
@@ -94,3 +95,35 @@ def test_connections_still_go_through_the_address_policy():
     backend = netpolicy.pinned_transport(True, httpx.Limits())._pool._network_backend
     with pytest.raises(netpolicy.PrivateAddressRefused):
         asyncio.run(backend.connect_tcp("127.0.0.1", 9))
+
+
+def test_a_server_that_closes_at_accept_fails_the_tls_handshake_at_once():
+    async def scenario() -> float:
+        listener, port = _listener()
+        stream = await streams.LoopBackend().connect_tcp("127.0.0.1", port)
+        accepted, _ = listener.accept()
+        accepted.close()
+        await asyncio.sleep(0.1)  # the close has arrived before the handshake starts
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(httpcore.ConnectError):
+            await stream.start_tls(ssl.create_default_context(), server_hostname="127.0.0.1", timeout=5)
+        listener.close()
+        return asyncio.get_running_loop().time() - started
+
+    assert asyncio.run(scenario()) < 1
+
+
+def test_a_write_that_timed_out_leaves_the_next_write_a_timeout_too_not_a_cancellation():
+    async def scenario() -> None:
+        listener, port = _listener()
+        stream = await streams.LoopBackend().connect_tcp("127.0.0.1", port)
+        accepted, _ = listener.accept()  # never reads: the kernel's buffers fill, the transport pauses us
+        with pytest.raises(httpcore.WriteTimeout):
+            await stream.write(b"x" * 32 * 1024 * 1024, timeout=0.2)
+        with pytest.raises(httpcore.WriteTimeout):
+            await stream.write(b"y", timeout=0.2)
+        await stream.aclose()
+        accepted.close()
+        listener.close()
+
+    asyncio.run(scenario())
