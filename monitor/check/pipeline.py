@@ -196,7 +196,9 @@ class Pipeline:
         if dry_run:
             diff = await self._in_store(self._compare, source, snapshot, items)
         else:
-            diff, verdicts, summary = await self._in_store(self._compare_and_record, source, fetched, items, started)
+            diff, verdicts, summary = await self._in_store(
+                self._compare_and_record, source, fetched, items, digest, started
+            )
             if summary is not None:
                 return _recorded(CheckReport(source, summary, fetched, items, diff, verdicts))
         if source.follows and diff.new and not diff.baseline:
@@ -234,7 +236,7 @@ class Pipeline:
             return _diff(session, source, snapshot.listing, snapshot.baselined, items)
 
     def _compare_and_record(
-        self, source: Source, fetched: Fetched, items: list[Item], started: dt.datetime
+        self, source: Source, fetched: Fetched, items: list[Item], digest: str, started: dt.datetime
     ) -> tuple[Diff, dict[str, Verdict], CheckSummary | None]:
         """Compare, classify, route and record in one write transaction: the diff is against the store as this
         transaction finds it (another instance's check of the source a moment ago included), and all of it is
@@ -246,7 +248,7 @@ class Pipeline:
             if source.follows and diff.new and not diff.baseline:
                 return diff, {}, None
             verdicts = self._verdicts(diff)
-            record = self._record(source, fetched, items, diff, verdicts, started)
+            record = self._record(source, fetched, items, diff, verdicts, started, digest)
             summary = record_success(session, record, stored)
             self._watch(session, summary)
             failpoints.hit("check.before_commit")
@@ -263,6 +265,7 @@ class Pipeline:
         diff: Diff,
         verdicts: dict[str, Verdict],
         started: dt.datetime,
+        digest: str | None = None,
     ) -> CheckRecord:
         now = utcnow()
         return CheckRecord(
@@ -275,6 +278,7 @@ class Pipeline:
             started=started,
             now=now,
             duplicate_window=dt.timedelta(days=self.settings.duplicate_window_days),
+            digest=digest,
         )
 
     def _routes(

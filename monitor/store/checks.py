@@ -255,6 +255,7 @@ class CheckRecord:
     started: dt.datetime
     now: dt.datetime
     duplicate_window: dt.timedelta = dt.timedelta(days=30)
+    digest: str | None = None  # listing_digest(items), when the caller has it already
 
 
 def record_unchanged(
@@ -410,7 +411,7 @@ def record_success(session: Session, record: CheckRecord, stored: StoredSource |
             "url": source.url,
             "baselined": True,
             "listing": current_keys,
-            "listing_digest": listing_digest(record.items),
+            "listing_digest": record.digest or listing_digest(record.items),
             "last_new_at": last_new_at,
             "etag": fetched.etag,
             "last_modified": fetched.last_modified,
