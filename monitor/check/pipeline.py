@@ -34,9 +34,9 @@ from monitor.logs import fault
 from monitor.store.checks import (
     CheckRecord,
     Snapshot,
+    compared_rows,
     config_hash,
     listing_digest,
-    load_comparison,
     load_details,
     load_snapshot,
     load_snapshots,
@@ -45,6 +45,7 @@ from monitor.store.checks import (
     record_problem,
     record_success,
     record_unchanged,
+    stored_source,
 )
 from monitor.store.db import write_refusal, write_transaction
 from monitor.store.incidents import watch_source
@@ -192,29 +193,23 @@ class Pipeline:
                 answered = dataclasses.replace(snapshot, etag=fetched.etag, last_modified=fetched.last_modified)
                 self._remember(source, answered)
                 return CheckReport(source, summary, fetched, items, Diff(unchanged=tuple(items)))
-        diff = await self._in_store(self._compare, source, snapshot, items)
+        if dry_run:
+            diff = await self._in_store(self._compare, source, snapshot, items)
+        else:
+            diff, verdicts, summary = await self._in_store(
+                self._compare_and_record, source, fetched, items, digest, started
+            )
+            if summary is not None:
+                return _recorded(CheckReport(source, summary, fetched, items, diff, verdicts))
         if source.follows and diff.new and not diff.baseline:
             items, diff = await self._follow(source, items, diff, deadline)
-        verdicts = {item.key: classify_item(self.classifier, item) for item in _to_classify(diff)}
+        verdicts = self._verdicts(diff)
         report = CheckReport(source, _dry_summary(source, items, diff), fetched, items, diff, verdicts)
         if dry_run:
             return report
-        now = utcnow()
-        record = CheckRecord(
-            source=source,
-            fetched=fetched,
-            items=items,
-            diff=diff,
-            verdicts=verdicts,
-            routes=self._routes(source, diff, verdicts, now),
-            started=started,
-            now=now,
-            duplicate_window=dt.timedelta(days=self.settings.duplicate_window_days),
-        )
+        record = self._record(source, fetched, items, diff, verdicts, started)
         report.summary = await self._write(lambda session: record_success(session, record))
-        failpoints.hit("check.after_commit")
-        _log_summary(report.summary)
-        return report
+        return _recorded(report)
 
     @staticmethod
     def _still_the_list(source: Source, items: list[Item], snapshot: Snapshot) -> bool:
@@ -236,13 +231,55 @@ class Pipeline:
             return load_snapshot(session, source)
 
     def _compare(self, source: Source, snapshot: Snapshot, items: list[Item]) -> Diff:
-        """The diff against the stored rows of this page and the last listing (their texts only if changed)."""
+        """The diff against the stored rows of this page and the snapshot's listing, read only."""
         with self.sessions() as session:
-            known, listing = load_comparison(session, source, snapshot, items)
-            diff = diff_items(known, listing, items, first_sight=not snapshot.baselined)
-            if diff.changed:
-                diff = _keep_details(diff, load_details(session, source, (c.key for _, c in diff.changed)))
-            return diff
+            return _diff(session, source, snapshot.listing, snapshot.baselined, items)
+
+    def _compare_and_record(
+        self, source: Source, fetched: Fetched, items: list[Item], digest: str, started: dt.datetime
+    ) -> tuple[Diff, dict[str, Verdict], CheckSummary | None]:
+        """Compare, classify, route and record in one write transaction: the diff is against the store as this
+        transaction finds it (another instance's check of the source a moment ago included), and all of it is
+        stored or none. The summary is None, and nothing written, when new notices have detail pages to read
+        first (`follow`): the caller reads them and records the check in a transaction of its own."""
+        with write_transaction(self.sessions) as session:
+            stored = stored_source(session, source)
+            diff = _diff(session, source, stored.listing, stored.baselined, items)
+            if source.follows and diff.new and not diff.baseline:
+                return diff, {}, None
+            verdicts = self._verdicts(diff)
+            record = self._record(source, fetched, items, diff, verdicts, started, digest)
+            summary = record_success(session, record, stored)
+            self._watch(session, summary)
+            failpoints.hit("check.before_commit")
+            return diff, verdicts, summary
+
+    def _verdicts(self, diff: Diff) -> dict[str, Verdict]:
+        return {item.key: classify_item(self.classifier, item) for item in _to_classify(diff)}
+
+    def _record(
+        self,
+        source: Source,
+        fetched: Fetched,
+        items: list[Item],
+        diff: Diff,
+        verdicts: dict[str, Verdict],
+        started: dt.datetime,
+        digest: str | None = None,
+    ) -> CheckRecord:
+        now = utcnow()
+        return CheckRecord(
+            source=source,
+            fetched=fetched,
+            items=items,
+            diff=diff,
+            verdicts=verdicts,
+            routes=self._routes(source, diff, verdicts, now),
+            started=started,
+            now=now,
+            duplicate_window=dt.timedelta(days=self.settings.duplicate_window_days),
+            digest=digest,
+        )
 
     def _routes(
         self, source: Source, diff: Diff, verdicts: dict[str, Verdict], now: dt.datetime
@@ -311,15 +348,19 @@ class Pipeline:
     def _write_now(self, action: Callable[[Session], Summary]) -> Summary:
         with write_transaction(self.sessions) as session:
             summary = action(session)
-            # a source healthy before and after has no incident to open or resolve: nothing to watch
-            if summary is not None and not summary.stayed_healthy:
-                session.flush()
-                # the source's health as just recorded may open or close an incident: same transaction
-                now = utcnow()
-                routes = ops_routes(self.settings.subscription, now)
-                watch_source(session, summary.source, self.settings.ops.source_failures, routes, now)
+            if summary is not None:
+                self._watch(session, summary)
             failpoints.hit("check.before_commit")
             return summary
+
+    def _watch(self, session: Session, summary: CheckSummary) -> None:
+        """The source's health as just recorded may open or close an incident: in the same transaction."""
+        if summary.stayed_healthy:  # healthy before and after: no incident to open or resolve
+            return
+        session.flush()
+        now = utcnow()
+        routes = ops_routes(self.settings.subscription, now)
+        watch_source(session, summary.source, self.settings.ops.source_failures, routes, now)
 
     async def check_all(
         self, sources: Sequence[Source], on_done: Callable[[CheckReport], None] | None = None
@@ -384,6 +425,15 @@ class Pipeline:
         return reports, await self.dispatcher.dispatch_due()
 
 
+def _diff(session: Session, source: Source, listing: Sequence[str], baselined: bool, items: list[Item]) -> Diff:
+    """The diff against the stored rows of this page and of `listing` (their texts only if changed)."""
+    known, previous = compared_rows(session, source, listing, items)
+    diff = diff_items(known, previous, items, first_sight=not baselined)
+    if diff.changed:
+        diff = _keep_details(diff, load_details(session, source, (c.key for _, c in diff.changed)))
+    return diff
+
+
 def _to_classify(diff: Diff) -> list[Item]:
     return [*diff.new, *(current for _, current in diff.changed)]
 
@@ -398,6 +448,12 @@ def _dry_summary(source: Source, items: list[Item], diff: Diff) -> CheckSummary:
         gone=len(diff.gone),
         baseline=diff.baseline,
     )
+
+
+def _recorded(report: CheckReport) -> CheckReport:
+    failpoints.hit("check.after_commit")
+    _log_summary(report.summary)
+    return report
 
 
 def _log_summary(summary: CheckSummary) -> None:

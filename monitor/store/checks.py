@@ -129,7 +129,6 @@ def load_snapshots(session: Session, sources: Sequence[Source]) -> list[Snapshot
     return snapshots
 
 
-_COMPARED = (Notice.key, Notice.title, Notice.url, Notice.published, Notice.is_file)
 _CHUNK = 500  # keys per IN (...) list, well under every driver's limit on bound parameters
 
 
@@ -146,12 +145,18 @@ def load_comparison(
 
     Nothing else of the source's history is read, so a check costs the same after ten thousand notices.
     """
+    return compared_rows(session, source, snapshot.listing, items)
+
+
+def compared_rows(
+    session: Session, source: Source, listing: Sequence[str], items: Sequence[Item]
+) -> tuple[dict[str, Item], list[Item]]:
+    """`load_comparison` against a listing as given: the one just read in this transaction, or a snapshot's."""
     known: dict[str, Item] = {}
-    for chunk in _chunks([*(item.key for item in items), *snapshot.listing]):
-        query = select(*_COMPARED).where(Notice.source_name == source.name, Notice.key.in_(chunk))
-        for key, title, url, published, is_file in session.execute(query):
+    for chunk in _chunks([*(item.key for item in items), *listing]):
+        for key, title, url, published, is_file in session.execute(_COMPARED, {"source": source.name, "keys": chunk}):
             known[key] = Item(key=key, title=title, url=url, published=published, file=is_file)
-    return known, [known[key] for key in snapshot.listing if key in known]
+    return known, [known[key] for key in listing if key in known]
 
 
 def load_details(session: Session, source: Source, keys: Iterable[str]) -> dict[str, Detail]:
@@ -208,23 +213,23 @@ def _verdict_columns(verdict: Verdict | None) -> dict[str, Any]:
     }
 
 
+def _first_sight(source: Source) -> dict[str, Any]:
+    return {
+        "name": source.name,
+        "agency": source.agency,
+        "region": source.region,
+        "url": source.url,
+        "baselined": False,
+        "status": Health.NEVER,
+        "consecutive_failures": 0,
+        "item_count": 0,
+    }
+
+
 def _state(session: Session, source: Source) -> SourceState:
     state = session.get(SourceState, source.name)
     if state is None:  # first sight; another instance may be creating the same row right now
-        insert_ignore(
-            session,
-            SourceState.__table__,  # type: ignore[arg-type]
-            {
-                "name": source.name,
-                "agency": source.agency,
-                "region": source.region,
-                "url": source.url,
-                "baselined": False,
-                "status": Health.NEVER,
-                "consecutive_failures": 0,
-                "item_count": 0,
-            },
-        )
+        insert_ignore(session, _SOURCES, _first_sight(source))
         state = session.get_one(SourceState, source.name)
     if (state.agency, state.region, state.url) != (source.agency, source.region, source.url):
         state.agency, state.region, state.url = source.agency, source.region, source.url
@@ -250,6 +255,7 @@ class CheckRecord:
     started: dt.datetime
     now: dt.datetime
     duplicate_window: dt.timedelta = dt.timedelta(days=30)
+    digest: str | None = None  # listing_digest(items), when the caller has it already
 
 
 def record_unchanged(
@@ -262,36 +268,25 @@ def record_unchanged(
     changed meanwhile needs its rows compared, and a source recovering from failures (or suspect) has an
     incident to resolve; the caller records those the long way.
     """
-    state = SourceState.__table__.c
     recorded = session.execute(
-        update(SourceState.__table__)  # type: ignore[arg-type]
-        .where(
-            state.name == source.name,
-            state.baselined.is_(True),
-            state.listing_digest == digest,
-            state.status == Health.OK,
-        )
-        .values(
-            etag=fetched.etag,
-            last_modified=fetched.last_modified,
-            config_hash=config_hash(source),
-            last_checked_at=now,
-            last_ok_at=now,
-            last_elapsed_s=fetched.elapsed_s,
-            fetch_mode=fetched.mode,
-        )
-        .returning(state.item_count)
+        _POLLED,
+        {
+            "of_source": source.name,
+            "of_digest": digest,
+            "etag": fetched.etag,
+            "last_modified": fetched.last_modified,
+            "config_hash": config_hash(source),
+            "last_checked_at": now,
+            "last_ok_at": now,
+            "last_elapsed_s": fetched.elapsed_s,
+            "fetch_mode": fetched.mode,
+        },
     ).first()
     if recorded is None:
         return None
     summary = CheckSummary(source=source.name, outcome=CheckOutcome.OK, items=recorded.item_count, stayed_healthy=True)
     _add_run(session, summary, started, now, fetched.elapsed_s)
     return summary
-
-
-def _record_validators(state: SourceState, source: Source, fetched: Fetched) -> None:
-    state.etag, state.last_modified = fetched.etag, fetched.last_modified
-    state.config_hash = config_hash(source)
 
 
 def _insert_new(session: Session, record: CheckRecord) -> dict[str, int]:
@@ -331,17 +326,44 @@ def _insert_new(session: Session, record: CheckRecord) -> dict[str, int]:
 _DEFAULTS: dict[str, Any] = {"relevant": False, "score": 0.0, "terms": [], "topics": [], "level": "none"}
 
 
-def record_success(session: Session, record: CheckRecord) -> CheckSummary:
+@dataclass(frozen=True)
+class StoredSource:
+    """The source's row as the check's write transaction finds it: what recording the check depends on."""
+
+    agency: str
+    region: str
+    url: str
+    baselined: bool
+    listing: tuple[str, ...]
+    status: str
+    consecutive_failures: int
+    last_new_at: dt.datetime | None
+
+
+def stored_source(session: Session, source: Source) -> StoredSource:
+    """The source's row, created on first sight; read in the transaction that then records the check."""
+    row = session.execute(_STORED, {"name": source.name}).first()
+    if row is None:  # first sight; another instance may be creating the same row right now
+        insert_ignore(session, _SOURCES, _first_sight(source))
+        row = session.execute(_STORED, {"name": source.name}).one()
+    agency, region, url, baselined, listing, status, failures, last_new_at = row
+    return StoredSource(agency, region, url, baselined, tuple(listing or ()), status, failures, last_new_at)
+
+
+def record_success(session: Session, record: CheckRecord, stored: StoredSource | None = None) -> CheckSummary:
     """Store the new snapshot, the changes and the deliveries they cause. The caller commits once.
 
     Only what changed is written: new rows in one statement, changed and gone rows one by one, the
-    listing's flags in set-based updates. New and changed are decided again against the store as it is
-    inside this transaction: another instance may have recorded the same page a moment ago, and then this
-    one has nothing to add. A new notice whose document another source published within the duplicate
-    window becomes a sighting of that notice: logged, linked, never alerted a second time.
+    listing's flags in set-based updates, the source's row in one. New and changed are decided again against
+    the store as it is inside this transaction: another instance may have recorded the same page a moment
+    ago, and then this one has nothing to add. A new notice whose document another source published within
+    the duplicate window becomes a sighting of that notice: logged, linked, never alerted a second time.
+
+    `stored`: the source's row as read earlier in this same transaction (`stored_source`), if it was.
     """
     source, diff, now = record.source, record.diff, record.now
-    state = _state(session, source)
+    if stored is None:
+        stored = stored_source(session, source)
     current_keys = [item.key for item in record.items]
     done_elsewhere: collections.Counter[ChangeKind] = collections.Counter()
     deliveries = relevant_new = 0
@@ -360,10 +382,12 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
         if not _record_changed(session, record, item):
             done_elsewhere[ChangeKind.CHANGED] += 1
 
-    left = set(state.listing or ()) - set(current_keys)
+    current = set(current_keys)
+    left = [key for key in stored.listing if key not in current]
     for chunk in _chunks(left):  # scrolled off or taken down: no longer listed
         session.execute(_UNLISTED, {"source": source.name, "keys": chunk})
-    for chunk in _chunks(current_keys):
+    # the rows this transaction inserted are listed and seen now already
+    for chunk in _chunks(key for key in current_keys if key not in inserted):
         session.execute(_LISTED, {"source": source.name, "keys": chunk, "now": now})
     for item in diff.gone:
         gone = session.scalars(
@@ -374,16 +398,34 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
         gone.gone_at, gone.listed = now, False
         session.add(_change(gone, ChangeKind.GONE, now, {}))
 
-    state.baselined = True
-    state.listing, state.listing_digest = current_keys, listing_digest(record.items)
-    if inserted:
-        state.last_new_at = now
-    _record_validators(state, source, record.fetched)
-    stayed_healthy = _mark_health(
-        state, *listing_health(source, record.items, state.last_new_at, now), now, record.fetched
+    last_new_at = now if inserted else stored.last_new_at
+    status, reason = listing_health(source, record.items, last_new_at, now)
+    stayed_healthy = stored.status == Health.OK and status is Health.OK
+    fetched = record.fetched
+    session.execute(
+        _SUCCEEDED,
+        {
+            "of_source": source.name,
+            "agency": source.agency,
+            "region": source.region,
+            "url": source.url,
+            "baselined": True,
+            "listing": current_keys,
+            "listing_digest": record.digest or listing_digest(record.items),
+            "last_new_at": last_new_at,
+            "etag": fetched.etag,
+            "last_modified": fetched.last_modified,
+            "config_hash": config_hash(source),
+            "status": status,
+            "status_reason": reason,
+            "consecutive_failures": 0 if status is Health.OK else stored.consecutive_failures + 1,
+            "last_checked_at": now,
+            "last_ok_at": now,
+            "last_elapsed_s": fetched.elapsed_s,
+            "fetch_mode": fetched.mode,
+            "item_count": len(record.items),
+        },
     )
-    state.last_ok_at = now
-    state.item_count = len(record.items)
     summary = CheckSummary(
         source=source.name,
         outcome=CheckOutcome.BASELINE if diff.baseline else CheckOutcome.OK,
@@ -396,43 +438,63 @@ def record_success(session: Session, record: CheckRecord) -> CheckSummary:
         baseline=diff.baseline,
         stayed_healthy=stayed_healthy,
     )
-    _add_run(session, summary, record.started, now, record.fetched.elapsed_s)
+    _add_run(session, summary, record.started, now, fetched.elapsed_s)
     return summary
 
 
 # The statements every check runs, built once: building one (and its cache key) costs about as much as
-# running it on SQLite.
-_OF_SOURCE = (Notice.source_name == bindparam("source"), Notice.key.in_(bindparam("keys", expanding=True)))
-_UNLISTED = update(Notice).where(*_OF_SOURCE).values(listed=False).execution_options(synchronize_session=False)
-_LISTED = (
-    update(Notice)
-    .where(*_OF_SOURCE)
-    .values(listed=True, gone_at=None, last_seen_at=bindparam("now"))
-    .execution_options(synchronize_session=False)
-)
+# running it on SQLite. Core statements on the tables: the ORM's bulk-update and result machinery would cost
+# more than the statement, for rows that are never loaded as objects.
+_SOURCES: Table = SourceState.__table__  # type: ignore[assignment]
+_NOTICES: Table = Notice.__table__  # type: ignore[assignment]
+_CHANGES: Table = Change.__table__  # type: ignore[assignment]
+_RUNS: Table = Run.__table__  # type: ignore[assignment]
+_S, _N = _SOURCES.c, _NOTICES.c
+_OF_SOURCE = (_N.source_name == bindparam("source"), _N.key.in_(bindparam("keys", expanding=True)))
+_COMPARED = select(_N.key, _N.title, _N.url, _N.published, _N.is_file).where(*_OF_SOURCE)
+_UNLISTED = update(_NOTICES).where(*_OF_SOURCE).values(listed=False)
+_LISTED = update(_NOTICES).where(*_OF_SOURCE).values(listed=True, gone_at=None, last_seen_at=bindparam("now"))
 _EARLIER = (
-    select(Notice.id, Notice.source_name, Notice.url)
+    select(_N.id, _N.source_name, _N.url)
     .where(
-        Notice.fingerprint == bindparam("fingerprint"),
-        Notice.source_name != bindparam("source"),
-        Notice.canonical_id.is_(None),
-        Notice.first_seen_at >= bindparam("since"),
-        Notice.id != bindparam("notice"),
+        _N.fingerprint == bindparam("fingerprint"),
+        _N.source_name != bindparam("source"),
+        _N.canonical_id.is_(None),
+        _N.first_seen_at >= bindparam("since"),
+        _N.id != bindparam("notice"),
     )
-    .order_by(Notice.id)
+    .order_by(_N.id)
     .limit(1)
 )
-_LINKED = (
-    update(Notice)
-    .where(Notice.id == bindparam("notice"))
-    .values(canonical_id=bindparam("original"))
-    .execution_options(synchronize_session=False)
-)
+_LINKED = update(_NOTICES).where(_N.id == bindparam("notice")).values(canonical_id=bindparam("original"))
 _LOGGED_AS_DUPLICATE = (
-    update(Change)
-    .where(Change.id == bindparam("change"))
-    .values(previous=bindparam("previous", type_=Change.__table__.c.previous.type))
-    .execution_options(synchronize_session=False)
+    update(_CHANGES)
+    .where(_CHANGES.c.id == bindparam("change"))
+    .values(previous=bindparam("previous", type_=_CHANGES.c.previous.type))
+)
+_LOGGED = insert(_CHANGES).returning(_CHANGES.c.notice_id, _CHANGES.c.id)
+_RUN = insert(_RUNS)
+_STORED = select(
+    _S.agency,
+    _S.region,
+    _S.url,
+    _S.baselined,
+    _S.listing,
+    _S.status,
+    _S.consecutive_failures,
+    _S.last_new_at,
+).where(_S.name == bindparam("name"))
+# the SET clause is the keys of the parameters given (`_succeeded`): always the same keys, one compiled form
+_SUCCEEDED = update(_SOURCES).where(_S.name == bindparam("of_source"))
+_POLLED = (
+    update(_SOURCES)
+    .where(
+        _S.name == bindparam("of_source"),
+        _S.baselined.is_(True),
+        _S.listing_digest == bindparam("of_digest"),
+        _S.status == Health.OK,
+    )
+    .returning(_S.item_count)
 )
 
 
@@ -455,9 +517,7 @@ def _log_new(session: Session, record: CheckRecord, fresh: Sequence[Item], ids: 
                 "previous": {},
             }
         )
-    table: Table = Change.__table__  # type: ignore[assignment]
-    returned = session.execute(insert(table).returning(table.c.notice_id, table.c.id), rows)
-    return {notice_id: change_id for notice_id, change_id in returned}
+    return {notice_id: change_id for notice_id, change_id in session.execute(_LOGGED, rows)}
 
 
 def _enqueue(session: Session, record: CheckRecord, item: Item, notice_id: int, change_id: int) -> int:
@@ -575,7 +635,7 @@ def record_problem(
 
 def _add_run(session: Session, summary: CheckSummary, started: dt.datetime, now: dt.datetime, elapsed: float) -> None:
     session.execute(
-        insert(Run.__table__),  # type: ignore[arg-type]
+        _RUN,
         {
             "source_name": summary.source,
             "started_at": started,

@@ -81,7 +81,8 @@ def told_of(session: Session, notice_id: int) -> set[tuple[str, str]]:
     return {(subscription, channel) for subscription, channel in told}
 
 
-_TOLD = select(Delivery.subscription, Delivery.channel).where(Delivery.notice_id == bindparam("notice"))
+_DELIVERIES = Delivery.__table__.c
+_TOLD = select(_DELIVERIES.subscription, _DELIVERIES.channel).where(_DELIVERIES.notice_id == bindparam("notice"))
 
 
 # --- the dispatcher's side ---

@@ -3,7 +3,7 @@
 import asyncio
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from monitor.app import open_store, running_pipeline
 from monitor.store.models import Change, Delivery, Notice, Run, SourceState
@@ -194,3 +194,54 @@ def test_a_page_of_broken_utf8_is_recorded_as_a_decoding_problem_and_stores_no_g
     with database.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Notice)) == 0
         assert session.get(SourceState, source.name).status == "error"
+
+
+def test_a_changed_page_is_compared_and_recorded_in_one_write_transaction(site, settings_for):
+    settings = settings_for()
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg")
+    serve(site, source, site_page("nmpa-ggtg.html"))
+    cycle(settings, [source], database)
+    serve(site, source, next_day(site_page("nmpa-ggtg.html")))
+    begun: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.startswith("BEGIN"):
+            begun.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        report = in_pipeline(settings, database, lambda pipeline: pipeline.check(source))
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+    assert report.summary.new == 2 and len(report.verdicts) == 2
+    # the snapshot read before the fetch, then one write transaction: compare, classify, record
+    assert begun == ["BEGIN", "BEGIN IMMEDIATE"]
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Change)) == 2
+        assert session.scalar(select(func.count()).select_from(Notice).where(Notice.listed.is_(True))) == 22
+
+
+def test_a_check_whose_snapshot_another_instance_overtook_adds_nothing(site, settings_for):
+    settings = settings_for()
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg")
+    serve(site, source, site_page("nmpa-ggtg.html"), etag=False)
+    cycle(settings, [source], database)
+
+    async def both() -> tuple:
+        async with (
+            running_pipeline(settings, database=database) as one,
+            running_pipeline(settings, database=database) as two,
+        ):
+            await two.check(source)  # remembers the snapshot of the first day
+            serve(site, source, next_day(site_page("nmpa-ggtg.html")), etag=False)
+            first = await one.check(source)
+            return first, await two.check(source)
+
+    first, second = asyncio.run(both())
+    assert first.summary.new == 2
+    assert (second.summary.outcome, second.summary.new, second.summary.changed) == ("ok", 0, 0)
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Change)) == 2
+        assert session.scalar(select(func.count()).select_from(Run).where(Run.outcome == "ok")) == 3
