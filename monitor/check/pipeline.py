@@ -30,6 +30,7 @@ from monitor.check.offload import off_loop
 from monitor.check.requests import ListProbe, SourceRequests, Validators
 from monitor.config.settings import Settings
 from monitor.config.sources import Source
+from monitor.extract.signals import newest_date
 from monitor.logs import fault
 from monitor.store.checks import (
     CheckRecord,
@@ -40,6 +41,7 @@ from monitor.store.checks import (
     load_details,
     load_snapshot,
     load_snapshots,
+    page_digest,
     record_history,
     record_not_modified,
     record_problem,
@@ -49,7 +51,7 @@ from monitor.store.checks import (
 )
 from monitor.store.db import write_refusal, write_transaction
 from monitor.store.incidents import watch_source
-from monitor.store.listing import listing_health
+from monitor.store.listing import listing_health, still_fresh
 from monitor.store.models import utcnow
 from monitor.values import (
     CheckOutcome,
@@ -142,13 +144,13 @@ class Pipeline:
             _store_threads(sessions, settings), thread_name_prefix="cgt-store"
         )
 
-    async def check(self, source: Source, *, dry_run: bool = False) -> CheckReport:
+    async def check(self, source: Source, *, dry_run: bool = False, items_wanted: bool = False) -> CheckReport:
         """One check; whatever goes wrong is recorded as the source's health, never raised — except a store
         that refuses writes (`write_refusal`): that is the store's health, and no record of it could be written."""
         started = utcnow()
         async with self._checks:
             try:
-                return await self._check(source, dry_run, started)
+                return await self._check(source, dry_run, started, items_wanted)
             except Exception as exc:
                 if write_refusal(exc) is not None:
                     raise
@@ -156,7 +158,7 @@ class Pipeline:
                 reason = f"check failed: {type(exc).__name__}: {exc}"
                 return await self._problem(source, Problem(CheckOutcome.ERROR, reason), None, started, dry_run)
 
-    async def _check(self, source: Source, dry_run: bool, started: dt.datetime) -> CheckReport:
+    async def _check(self, source: Source, dry_run: bool, started: dt.datetime, items_wanted: bool) -> CheckReport:
         budget = source.deadline_s or self.settings.fetch.check_deadline_s
         deadline = asyncio.get_running_loop().time() + budget
         # what the store knew after this process's last check of the source, unless that check changed it
@@ -172,6 +174,11 @@ class Pipeline:
             return await self._problem(source, Problem(CheckOutcome.ERROR, reason), None, started, dry_run)
         if fetched.outcome is FetchOutcome.NOT_MODIFIED:
             return await self._not_modified(source, fetched, started, dry_run, snapshot)
+        page = page_digest(source, fetched)
+        if not dry_run and not items_wanted and snapshot.page == page and snapshot.digest is not None:
+            seen = await self._seen_page(source, fetched, snapshot, page, started)
+            if seen is not None:
+                return seen
         try:  # parsing off the event loop (lexbor releases the GIL): a hostile page delays no other source
             async with asyncio.timeout_at(deadline):
                 outcome = await off_loop(interpret, fetched, source, None, probe)
@@ -188,16 +195,21 @@ class Pipeline:
         if snapshot.digest == digest and self._still_the_list(source, items, snapshot):
             if dry_run:
                 return CheckReport(source, _dry_summary(source, items, Diff(unchanged=tuple(items))), fetched, items)
-            summary = await self._write(lambda s: record_unchanged(s, source, fetched, digest, utcnow(), started))
+            newest = newest_date(items)
+            summary = await self._write(
+                lambda s: record_unchanged(s, source, fetched, digest, utcnow(), started, page, newest)
+            )
             if summary is not None:
-                answered = dataclasses.replace(snapshot, etag=fetched.etag, last_modified=fetched.last_modified)
+                answered = dataclasses.replace(
+                    snapshot, etag=fetched.etag, last_modified=fetched.last_modified, page=page, page_newest=newest
+                )
                 self._remember(source, answered)
                 return CheckReport(source, summary, fetched, items, Diff(unchanged=tuple(items)))
         if dry_run:
             diff = await self._in_store(self._compare, source, snapshot, items)
         else:
             diff, verdicts, summary = await self._in_store(
-                self._compare_and_record, source, fetched, items, digest, started
+                self._compare_and_record, source, fetched, items, digest, page, started
             )
             if summary is not None:
                 return _recorded(CheckReport(source, summary, fetched, items, diff, verdicts))
@@ -207,9 +219,27 @@ class Pipeline:
         report = CheckReport(source, _dry_summary(source, items, diff), fetched, items, diff, verdicts)
         if dry_run:
             return report
-        record = self._record(source, fetched, items, diff, verdicts, started)
+        record = self._record(source, fetched, items, diff, verdicts, started, page=page)
         report.summary = await self._write(lambda session: record_success(session, record))
         return _recorded(report)
+
+    async def _seen_page(
+        self, source: Source, fetched: Fetched, snapshot: Snapshot, page: str, started: dt.datetime
+    ) -> CheckReport | None:
+        """The very page the last healthy check read: its items are those stored, so it is not parsed again,
+        only its dates judged against today. None when the store says otherwise (another instance's listing,
+        an unhealthy source): the caller reads the page the long way."""
+        assert snapshot.digest is not None
+        if not still_fresh(source, snapshot.item_count, snapshot.page_newest, snapshot.last_new_at, utcnow()):
+            return None
+        digest, newest = snapshot.digest, snapshot.page_newest
+        summary = await self._write(
+            lambda s: record_unchanged(s, source, fetched, digest, utcnow(), started, page, newest)
+        )
+        if summary is None:
+            return None
+        self._remember(source, dataclasses.replace(snapshot, etag=fetched.etag, last_modified=fetched.last_modified))
+        return CheckReport(source, summary, fetched)
 
     @staticmethod
     def _still_the_list(source: Source, items: list[Item], snapshot: Snapshot) -> bool:
@@ -236,7 +266,7 @@ class Pipeline:
             return _diff(session, source, snapshot.listing, snapshot.baselined, items)
 
     def _compare_and_record(
-        self, source: Source, fetched: Fetched, items: list[Item], digest: str, started: dt.datetime
+        self, source: Source, fetched: Fetched, items: list[Item], digest: str, page: str, started: dt.datetime
     ) -> tuple[Diff, dict[str, Verdict], CheckSummary | None]:
         """Compare, classify, route and record in one write transaction: the diff is against the store as this
         transaction finds it (another instance's check of the source a moment ago included), and all of it is
@@ -248,7 +278,7 @@ class Pipeline:
             if source.follows and diff.new and not diff.baseline:
                 return diff, {}, None
             verdicts = self._verdicts(diff)
-            record = self._record(source, fetched, items, diff, verdicts, started, digest)
+            record = self._record(source, fetched, items, diff, verdicts, started, digest, page)
             summary = record_success(session, record, stored)
             self._watch(session, summary)
             failpoints.hit("check.before_commit")
@@ -266,6 +296,7 @@ class Pipeline:
         verdicts: dict[str, Verdict],
         started: dt.datetime,
         digest: str | None = None,
+        page: str | None = None,
     ) -> CheckRecord:
         now = utcnow()
         return CheckRecord(
@@ -279,6 +310,7 @@ class Pipeline:
             now=now,
             duplicate_window=dt.timedelta(days=self.settings.duplicate_window_days),
             digest=digest,
+            page=page,
         )
 
     def _routes(

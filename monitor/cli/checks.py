@@ -90,7 +90,7 @@ def check(
                 async with running_pipeline(scratch, database=database) as pipeline:
                     return await pipeline.check(source, dry_run=True)
         async with running_pipeline(settings) as pipeline:
-            report = await pipeline.check(source)
+            report = await pipeline.check(source, items_wanted=True)  # it prints them
             if report.summary.deliveries:
                 await pipeline.dispatcher.dispatch_due()
             return report

@@ -63,14 +63,26 @@ def read_signals(
                 f"{keyed} of {len(items)} links match key_pattern '{key_pattern}' (e.g. {example}): "
                 "a landing page rather than the list?"
             )
-    dates = [item.published for item in items if item.published is not None]
-    newest = max(dates, default=None)
+    newest = newest_date(items)
     age = (today - newest).days if newest else None
-    stale = None
+    stale = frozen(len(items), newest, today, stale_after_days, quiet_since)
+    return ListSignals(len(items), keyed, newest, age, stale_after_days, off_pattern, stale)
+
+
+def newest_date(items: Sequence[Item]) -> dt.date | None:
+    return max((item.published for item in items if item.published is not None), default=None)
+
+
+def frozen(
+    count: int, newest: dt.date | None, today: dt.date, stale_after_days: int, quiet_since: dt.date | None = None
+) -> str | None:
+    """Why a list of `count` items whose newest is dated `newest` looks frozen on `today`, if it does: the one
+    signal of a list that changes with the day, not with the page."""
+    age = (today - newest).days if newest else None
     watched_quiet = quiet_since is None or (today - quiet_since).days > stale_after_days
     if stale_after_days and age is not None and age > stale_after_days and watched_quiet:
-        stale = (
-            f"the newest of {len(items)} items is dated {newest}, {age} days ago "
+        return (
+            f"the newest of {count} items is dated {newest}, {age} days ago "
             f"(stale_after_days = {stale_after_days}): dates frozen?"
         )
-    return ListSignals(len(items), keyed, newest, age, stale_after_days, off_pattern, stale)
+    return None

@@ -19,8 +19,10 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from monitor import __version__
 from monitor.classify.fingerprint import title_fingerprint
 from monitor.config.sources import Source
+from monitor.extract.signals import newest_date
 from monitor.store import outbox
 from monitor.store.db import insert_ignore, insert_ignoring
 from monitor.store.listing import listed_items, listing_health
@@ -50,6 +52,9 @@ class Snapshot:
     listing: tuple[str, ...] = ()  # the keys of the last list page, in page order
     digest: str | None = None  # of that page's rows: equal digests, nothing to compare or write
     last_new_at: dt.datetime | None = None  # when the source last listed a notice never seen before
+    page: str | None = None  # `page_digest` of the page that listing was read from
+    page_newest: dt.date | None = None  # the newest date on that page
+    item_count: int = 0
 
 
 # A source object's hash, by identity: every check asks it, and dumping the model to JSON costs more than the
@@ -79,6 +84,15 @@ def _config_hash(source: Source) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
+def page_digest(source: Source, fetched: Fetched) -> str:
+    """The page's bytes as this version, with this configuration, read them from this address: equal digests,
+    equal items."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{__version__}\x1f{config_hash(source)}\x1f{fetched.final_url}\x1e".encode())
+    digest.update(fetched.content)
+    return digest.hexdigest()
+
+
 def listing_digest(items: Sequence[Item]) -> str:
     """The rows of a list page as a diff sees them (key, title, link, date, file), in page order."""
     digest = hashlib.blake2b(digest_size=16)
@@ -105,6 +119,9 @@ def load_snapshots(session: Session, sources: Sequence[Source]) -> list[Snapshot
         state.listing,
         state.listing_digest,
         state.last_new_at,
+        state.page_digest,
+        state.page_newest,
+        state.item_count,
     )
     rows = {}
     for chunk in _chunks(source.name for source in sources):
@@ -124,6 +141,9 @@ def load_snapshots(session: Session, sources: Sequence[Source]) -> list[Snapshot
                 listing=tuple(row.listing or ()),
                 digest=row.listing_digest if row.baselined else None,
                 last_new_at=row.last_new_at,
+                page=row.page_digest if row.baselined else None,
+                page_newest=row.page_newest,
+                item_count=row.item_count,
             )
         )
     return snapshots
@@ -256,10 +276,18 @@ class CheckRecord:
     now: dt.datetime
     duplicate_window: dt.timedelta = dt.timedelta(days=30)
     digest: str | None = None  # listing_digest(items), when the caller has it already
+    page: str | None = None  # page_digest of the page the items were read from
 
 
 def record_unchanged(
-    session: Session, source: Source, fetched: Fetched, digest: str, now: dt.datetime, started: dt.datetime
+    session: Session,
+    source: Source,
+    fetched: Fetched,
+    digest: str,
+    now: dt.datetime,
+    started: dt.datetime,
+    page: str | None = None,
+    page_newest: dt.date | None = None,
 ) -> CheckSummary | None:
     """A healthy source whose page lists what the store lists, and still judged healthy (the caller judged
     this page with `listing_health`): the poll is recorded in two statements, no notice read or written.
@@ -280,6 +308,8 @@ def record_unchanged(
             "last_ok_at": now,
             "last_elapsed_s": fetched.elapsed_s,
             "fetch_mode": fetched.mode,
+            "page_digest": page,
+            "page_newest": page_newest,
         },
     ).first()
     if recorded is None:
@@ -424,6 +454,8 @@ def record_success(session: Session, record: CheckRecord, stored: StoredSource |
             "last_elapsed_s": fetched.elapsed_s,
             "fetch_mode": fetched.mode,
             "item_count": len(record.items),
+            "page_digest": record.page,
+            "page_newest": newest_date(record.items),
         },
     )
     summary = CheckSummary(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from monitor.config.sources import Source
 from monitor.extract.dates import SHANGHAI
-from monitor.extract.signals import read_signals
+from monitor.extract.signals import frozen, read_signals
 from monitor.store.models import Notice
 from monitor.values import Health, Item
 
@@ -39,3 +39,13 @@ def listing_health(
         items, source.key_pattern, now.astimezone(SHANGHAI).date(), source.stale_after_days, quiet_since
     )
     return (Health.SUSPECT, signals.suspect) if signals.suspect else (Health.OK, None)
+
+
+def still_fresh(
+    source: Source, count: int, newest: dt.date | None, last_new: dt.datetime | None, now: dt.datetime
+) -> bool:
+    """A page seen before, byte for byte, and healthy then: healthy now unless its dates have since gone stale
+    (everything else `listing_health` judges is in the page, and the page has not changed)."""
+    today = now.astimezone(SHANGHAI).date()
+    quiet_since = last_new.astimezone(SHANGHAI).date() if last_new else today
+    return frozen(count, newest, today, source.stale_after_days, quiet_since) is None

@@ -70,6 +70,10 @@ class SourceState(Base):
     # lets a check whose page did not change record the poll and nothing else
     listing: Mapped[list[str] | None] = mapped_column(JSON)
     listing_digest: Mapped[str | None] = mapped_column(String(64))
+    # the bytes of that page (with the configuration and version that read them) and its newest date: the
+    # same bytes again need no parsing, only the one check that changes with the day (frozen dates)
+    page_digest: Mapped[str | None] = mapped_column(String(64))
+    page_newest: Mapped[dt.date | None] = mapped_column(Date)
     last_new_at: Mapped[dt.datetime | None]  # the last check that listed a notice never seen before
     last_checked_at: Mapped[dt.datetime | None]
     last_ok_at: Mapped[dt.datetime | None]

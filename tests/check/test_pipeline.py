@@ -1,6 +1,7 @@
 """A whole check against a real HTTP server and a real SMTP server, both on 127.0.0.1."""
 
 import asyncio
+import datetime as dt
 import json
 
 from sqlalchemy import event, func, select
@@ -245,3 +246,57 @@ def test_a_check_whose_snapshot_another_instance_overtook_adds_nothing(site, set
     with database.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Change)) == 2
         assert session.scalar(select(func.count()).select_from(Run).where(Run.outcome == "ok")) == 3
+
+
+def _counting_reads(monkeypatch) -> list[str]:
+    """The names of the sources whose list page was parsed."""
+    from monitor.check import pipeline
+
+    parsed: list[str] = []
+    real = pipeline.interpret
+
+    def counting(fetched, source, *args):
+        parsed.append(source.name)
+        return real(fetched, source, *args)
+
+    monkeypatch.setattr(pipeline, "interpret", counting)
+    return parsed
+
+
+def test_the_very_same_page_again_is_recorded_as_a_poll_without_being_parsed(site, settings_for, monkeypatch):
+    settings = settings_for()
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg")
+    page = site_page("nmpa-ggtg.html")
+    serve(site, source, page, etag=False)  # no validators: every check gets the whole page
+    cycle(settings, [source], database)
+    parsed = _counting_reads(monkeypatch)
+
+    reports, _ = cycle(settings, [source], database)
+    assert parsed == [] and (reports[0].summary.outcome, reports[0].summary.items) == ("ok", 20)
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Run)) == 2
+        assert session.get(SourceState, source.name).status == "ok"
+
+    serve(site, source, page.replace(b"</body>", b"<!-- a counter, say --></body>"), etag=False)
+    reports, _ = cycle(settings, [source], database)
+    assert parsed == [source.name] and reports[0].summary.new == 0  # read again: other bytes, same rows
+    reports, _ = cycle(settings, [source], database)
+    assert parsed == [source.name]  # and those bytes are now the ones seen
+
+
+def test_the_same_page_whose_dates_have_gone_stale_is_read_again_and_marked_suspect(site, settings_for, monkeypatch):
+    settings = settings_for()
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg", stale_after_days=30)  # the recorded page's dates are older
+    serve(site, source, site_page("nmpa-ggtg.html"), etag=False)
+    cycle(settings, [source], database)
+    with database.sessions.begin() as session:  # watched for a long while without a new notice
+        session.get(SourceState, source.name).last_new_at = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    parsed = _counting_reads(monkeypatch)
+
+    cycle(settings, [source], database)
+    assert parsed == [source.name]
+    with database.sessions() as session:
+        state = session.get(SourceState, source.name)
+        assert state.status == "suspect" and "dates frozen" in state.status_reason
