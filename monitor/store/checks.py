@@ -23,6 +23,7 @@ from monitor import __version__
 from monitor.classify.fingerprint import title_fingerprint
 from monitor.config.sources import Source
 from monitor.extract.signals import newest_date
+from monitor.memo import by_identity
 from monitor.store import outbox
 from monitor.store.db import insert_ignore, insert_ignoring
 from monitor.store.listing import listed_items, listing_health
@@ -57,22 +58,12 @@ class Snapshot:
     item_count: int = 0
 
 
-# A source object's hash, by identity: every check asks it, and dumping the model to JSON costs more than the
-# rest of an unchanged check's bookkeeping. The entry holds the source, so its id is not reused while kept.
-_HASHES: dict[int, tuple[Source, str]] = {}
-_HASHES_KEPT = 20_000
-
-
+@by_identity()
 def config_hash(source: Source) -> str:
-    """Validators (ETag, Last-Modified) are only trusted for the configuration that produced the snapshot."""
-    kept = _HASHES.get(id(source))
-    if kept is not None:
-        return kept[1]
-    if len(_HASHES) >= _HASHES_KEPT:  # sources reloaded many times over: start again
-        _HASHES.clear()
-    digest = _config_hash(source)
-    _HASHES[id(source)] = (source, digest)
-    return digest
+    """Validators (ETag, Last-Modified) are only trusted for the configuration that produced the snapshot.
+    Asked on every check: dumping the model to JSON costs more than the rest of an unchanged check's
+    bookkeeping, so it is worked out once per source object."""
+    return _config_hash(source)
 
 
 def _config_hash(source: Source) -> str:
