@@ -186,8 +186,8 @@ class Pipeline:
             reason = f"deadline: the page could not be read within the check's {budget:g} s ({source.url})"
             return await self._problem(source, Problem(CheckOutcome.ERROR, reason), fetched, started, dry_run)
         if isinstance(outcome, Problem):
-            if outcome.outcome is CheckOutcome.ROT and snapshot.listing:
-                outcome = Problem(outcome.outcome, f"{outcome.reason} (the last check listed {len(snapshot.listing)})")
+            if outcome.outcome is CheckOutcome.ROT and snapshot.item_count:
+                outcome = Problem(outcome.outcome, f"{outcome.reason} (the last check listed {snapshot.item_count})")
             return await self._problem(source, outcome, fetched, started, dry_run)
         items = outcome
         digest = listing_digest(items)
@@ -248,12 +248,13 @@ class Pipeline:
     def _remember(self, source: Source, snapshot: Snapshot) -> None:
         """Kept for the next check of the source: one row per source, its size that of one listing. Another
         instance changing the store meanwhile is caught by the digest the unchanged write compares."""
-        self._snapshots[(source.name, config_hash(source))] = snapshot
+        # without its keys: a check compares against the listing its own transaction reads
+        self._snapshots[(source.name, config_hash(source))] = dataclasses.replace(snapshot, listing=())
 
     def _preload(self, sources: Sequence[Source]) -> None:
         """What the store knows of many sources, in one query rather than one each."""
         with self.sessions() as session:
-            for source, snapshot in zip(sources, load_snapshots(session, sources), strict=True):
+            for source, snapshot in zip(sources, load_snapshots(session, sources, listings=False), strict=True):
                 self._remember(source, snapshot)
 
     def _snapshot(self, source: Source) -> Snapshot:
@@ -407,7 +408,7 @@ class Pipeline:
                 on_done(report)
             # what one check saw (the page, its items, the diff) held for a thousand sources to the end would be
             # the run's peak memory: the reports keep the summary and the fetch's facts
-            fetched = report.fetched and dataclasses.replace(report.fetched, content=b"", text="")
+            fetched = report.fetched and dataclasses.replace(report.fetched, content=b"", text="", headers={})
             return CheckReport(report.source, report.summary, fetched)
 
         # every check ends before a failure is raised: none is left running, unheard, when the caller stops

@@ -98,8 +98,9 @@ def load_snapshot(session: Session, source: Source) -> Snapshot:
     return load_snapshots(session, [source])[0]
 
 
-def load_snapshots(session: Session, sources: Sequence[Source]) -> list[Snapshot]:
-    """What the store knows of each source, in their order: one query per few hundred sources."""
+def load_snapshots(session: Session, sources: Sequence[Source], listings: bool = True) -> list[Snapshot]:
+    """What the store knows of each source, in their order: one query per few hundred sources; `listings`:
+    with the keys of each source's last listing."""
     state = SourceState.__table__.c
     columns = (
         state.name,
@@ -107,12 +108,12 @@ def load_snapshots(session: Session, sources: Sequence[Source]) -> list[Snapshot
         state.etag,
         state.last_modified,
         state.config_hash,
-        state.listing,
         state.listing_digest,
         state.last_new_at,
         state.page_digest,
         state.page_newest,
         state.item_count,
+        *((state.listing,) if listings else ()),
     )
     rows = {}
     for chunk in _chunks(source.name for source in sources):
@@ -129,7 +130,7 @@ def load_snapshots(session: Session, sources: Sequence[Source]) -> list[Snapshot
                 baselined=row.baselined,
                 etag=row.etag if trusted else None,
                 last_modified=row.last_modified if trusted else None,
-                listing=tuple(row.listing or ()),
+                listing=tuple(row.listing or ()) if listings else (),
                 digest=row.listing_digest if row.baselined else None,
                 last_new_at=row.last_new_at,
                 page=row.page_digest if row.baselined else None,

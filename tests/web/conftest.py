@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from starlette.testclient import TestClient
 
@@ -12,9 +10,11 @@ from monitor.config.settings import Channel, Settings, Subscription, WebSettings
 from monitor.testing.notices import seed_notices
 from monitor.web.app import create_app
 from monitor.web.auth import hash_password
+from monitor.web.deadlines import today_in
 
 PASSWORDS = {"li": "reviewer-pass-1", "zhao": "viewer-pass-1", "root": "admin-pass-1"}
-TODAY = dt.date.today()
+# the desk's today is the configured zone's (Asia/Shanghai), a day ahead of UTC's for eight hours of it
+TODAY = today_in(Settings().schedule.timezone)
 
 
 @pytest.fixture(scope="session")
