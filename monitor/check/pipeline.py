@@ -175,7 +175,8 @@ class Pipeline:
         if fetched.outcome is FetchOutcome.NOT_MODIFIED:
             return await self._not_modified(source, fetched, started, dry_run, snapshot)
         page = page_digest(source, fetched)
-        if not dry_run and not items_wanted and snapshot.page == page and snapshot.digest is not None:
+        seen_before = fetched.outcome is FetchOutcome.OK and fetched.content and snapshot.page == page
+        if seen_before and not dry_run and not items_wanted and snapshot.digest is not None:
             seen = await self._seen_page(source, fetched, snapshot, page, started)
             if seen is not None:
                 return seen

@@ -300,3 +300,15 @@ def test_the_same_page_whose_dates_have_gone_stale_is_read_again_and_marked_susp
     with database.sessions() as session:
         state = session.get(SourceState, source.name)
         assert state.status == "suspect" and "dates frozen" in state.status_reason
+
+
+def test_the_same_bytes_answered_with_a_server_error_are_an_error_not_a_poll(site, settings_for):
+    settings = settings_for()
+    database = open_store(settings)
+    source = local_source(site, "nmpa-ggtg")
+    page = site_page("nmpa-ggtg.html")
+    serve(site, source, page, etag=False)
+    cycle(settings, [source], database)
+    serve(site, source, page, etag=False, status=503)  # a cache in front of the site, say, with a stale body
+    reports, _ = cycle(settings, [source], database)
+    assert reports[0].summary.outcome == "error"
