@@ -197,12 +197,18 @@ def test_a_page_of_broken_utf8_is_recorded_as_a_decoding_problem_and_stores_no_g
         assert session.get(SourceState, source.name).status == "error"
 
 
-def test_a_changed_page_is_compared_and_recorded_in_one_write_transaction(site, settings_for):
+def baselined(site, settings_for, served: dict | None = None, **changes):
+    """Settings, store and the NMPA list source after its first check of the recorded page (`served`: how)."""
     settings = settings_for()
     database = open_store(settings)
-    source = local_source(site, "nmpa-ggtg")
-    serve(site, source, site_page("nmpa-ggtg.html"))
+    source = local_source(site, "nmpa-ggtg", **changes)
+    serve(site, source, site_page("nmpa-ggtg.html"), **(served or {}))
     cycle(settings, [source], database)
+    return settings, database, source
+
+
+def test_a_changed_page_is_compared_and_recorded_in_one_write_transaction(site, settings_for):
+    settings, database, source = baselined(site, settings_for)
     serve(site, source, next_day(site_page("nmpa-ggtg.html")))
     begun: list[str] = []
 
@@ -224,11 +230,7 @@ def test_a_changed_page_is_compared_and_recorded_in_one_write_transaction(site, 
 
 
 def test_a_check_whose_snapshot_another_instance_overtook_adds_nothing(site, settings_for):
-    settings = settings_for()
-    database = open_store(settings)
-    source = local_source(site, "nmpa-ggtg")
-    serve(site, source, site_page("nmpa-ggtg.html"), etag=False)
-    cycle(settings, [source], database)
+    settings, database, source = baselined(site, settings_for, {"etag": False})
 
     async def both() -> tuple:
         async with (
@@ -264,12 +266,8 @@ def _counting_reads(monkeypatch) -> list[str]:
 
 
 def test_the_very_same_page_again_is_recorded_as_a_poll_without_being_parsed(site, settings_for, monkeypatch):
-    settings = settings_for()
-    database = open_store(settings)
-    source = local_source(site, "nmpa-ggtg")
+    settings, database, source = baselined(site, settings_for, {"etag": False})  # every check gets the whole page
     page = site_page("nmpa-ggtg.html")
-    serve(site, source, page, etag=False)  # no validators: every check gets the whole page
-    cycle(settings, [source], database)
     parsed = _counting_reads(monkeypatch)
 
     reports, _ = cycle(settings, [source], database)
@@ -286,11 +284,8 @@ def test_the_very_same_page_again_is_recorded_as_a_poll_without_being_parsed(sit
 
 
 def test_the_same_page_whose_dates_have_gone_stale_is_read_again_and_marked_suspect(site, settings_for, monkeypatch):
-    settings = settings_for()
-    database = open_store(settings)
-    source = local_source(site, "nmpa-ggtg", stale_after_days=30)  # the recorded page's dates are older
-    serve(site, source, site_page("nmpa-ggtg.html"), etag=False)
-    cycle(settings, [source], database)
+    # the recorded page's dates are older than 30 days
+    settings, database, source = baselined(site, settings_for, {"etag": False}, stale_after_days=30)
     with database.sessions.begin() as session:  # watched for a long while without a new notice
         session.get(SourceState, source.name).last_new_at = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     parsed = _counting_reads(monkeypatch)
@@ -303,12 +298,9 @@ def test_the_same_page_whose_dates_have_gone_stale_is_read_again_and_marked_susp
 
 
 def test_the_same_bytes_answered_with_a_server_error_are_an_error_not_a_poll(site, settings_for):
-    settings = settings_for()
-    database = open_store(settings)
-    source = local_source(site, "nmpa-ggtg")
-    page = site_page("nmpa-ggtg.html")
-    serve(site, source, page, etag=False)
-    cycle(settings, [source], database)
-    serve(site, source, page, etag=False, status=503)  # a cache in front of the site, say, with a stale body
+    settings, database, source = baselined(site, settings_for, {"etag": False})
+    serve(
+        site, source, site_page("nmpa-ggtg.html"), etag=False, status=503
+    )  # a cache in front of the site, say, with a stale body
     reports, _ = cycle(settings, [source], database)
     assert reports[0].summary.outcome == "error"
