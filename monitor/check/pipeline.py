@@ -163,7 +163,7 @@ class Pipeline:
         deadline = asyncio.get_running_loop().time() + budget
         # what the store knew after this process's last check of the source, unless that check changed it
         remembered = None if dry_run else self._snapshots.pop((source.name, config_hash(source)), None)
-        snapshot = remembered if remembered is not None else await self._in_store(self._snapshot, source)
+        snapshot = remembered if remembered is not None else await self._in_store(self._snapshot, source, dry_run)
         validators = None if dry_run else Validators(snapshot.etag, snapshot.last_modified)
         probe = ListProbe(source)
         try:  # httpx's timeouts are per read: a server trickling its answer is bounded only by this
@@ -258,9 +258,9 @@ class Pipeline:
             for source, snapshot in zip(sources, load_snapshots(session, sources, listings=False), strict=True):
                 self._remember(source, snapshot)
 
-    def _snapshot(self, source: Source) -> Snapshot:
-        with self.sessions() as session:
-            return load_snapshot(session, source)
+    def _snapshot(self, source: Source, dry_run: bool = False) -> Snapshot:
+        with self.sessions() as session:  # the listing's keys only for a dry run's read-only comparison
+            return load_snapshot(session, source, listings=dry_run)
 
     def _compare(self, source: Source, snapshot: Snapshot, items: list[Item]) -> Diff:
         """The diff against the stored rows of this page and the snapshot's listing, read only."""

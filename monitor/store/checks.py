@@ -14,6 +14,8 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -76,11 +78,29 @@ def _config_hash(source: Source) -> str:
 
 
 def page_digest(source: Source, fetched: Fetched) -> str:
-    """The page's bytes as this version, with this configuration, read them from this address: equal digests,
-    equal items."""
+    """The page's bytes as this code, with this configuration, decoded with this charset, read them from this
+    address: equal digests, equal items."""
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{__version__}\x1f{config_hash(source)}\x1f{fetched.final_url}\x1e".encode())
+    digest.update(
+        f"{_reader_revision()}\x1f{config_hash(source)}\x1f{fetched.encoding}\x1f{fetched.final_url}\x1e".encode()
+    )
     digest.update(fetched.content)
+    return digest.hexdigest()
+
+
+# The code that turns a page's bytes into items: a page read by other code (an upgrade, a fix deployed from a
+# checkout) is read again, whatever the version number says.
+_READERS = ("extract", "check/interpret.py", "fetch/charset.py", "values.py")
+
+
+@lru_cache(maxsize=1)
+def _reader_revision() -> str:
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.blake2b(__version__.encode(), digest_size=8)
+    for name in _READERS:
+        path = root / name
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(file.read_bytes())
     return digest.hexdigest()
 
 
@@ -94,8 +114,8 @@ def listing_digest(items: Sequence[Item]) -> str:
     return digest.hexdigest()
 
 
-def load_snapshot(session: Session, source: Source) -> Snapshot:
-    return load_snapshots(session, [source])[0]
+def load_snapshot(session: Session, source: Source, listings: bool = True) -> Snapshot:
+    return load_snapshots(session, [source], listings)[0]
 
 
 def load_snapshots(session: Session, sources: Sequence[Source], listings: bool = True) -> list[Snapshot]:
@@ -498,16 +518,25 @@ _LOGGED_AS_DUPLICATE = (
 )
 _LOGGED = insert(_CHANGES).returning(_CHANGES.c.notice_id, _CHANGES.c.id)
 _RUN = insert(_RUNS)
-_STORED = select(
-    _S.agency,
-    _S.region,
-    _S.url,
-    _S.baselined,
-    _S.listing,
-    _S.status,
-    _S.consecutive_failures,
-    _S.last_new_at,
-).where(_S.name == bindparam("name"))
+_STORED = (
+    select(
+        _S.agency,
+        _S.region,
+        _S.url,
+        _S.baselined,
+        _S.listing,
+        _S.status,
+        _S.consecutive_failures,
+        _S.last_new_at,
+    )
+    .where(
+        _S.name == bindparam("name")
+        # read to be written over: on PostgreSQL the row is locked until commit, so a second instance's check of
+        # the source waits for this one instead of comparing against the listing it is replacing (SQLite's BEGIN
+        # IMMEDIATE already serialises the writers; its dialect renders no FOR UPDATE)
+    )
+    .with_for_update()
+)
 # the SET clause is the keys of the parameters given (`_succeeded`): always the same keys, one compiled form
 _SUCCEEDED = update(_SOURCES).where(_S.name == bindparam("of_source"))
 _POLLED = (

@@ -304,3 +304,12 @@ def test_the_same_bytes_answered_with_a_server_error_are_an_error_not_a_poll(sit
     )  # a cache in front of the site, say, with a stale body
     reports, _ = cycle(settings, [source], database)
     assert reports[0].summary.outcome == "error"
+
+
+def test_the_same_bytes_declared_in_another_charset_are_read_again(site, settings_for, monkeypatch):
+    settings, database, source = baselined(site, settings_for, {"etag": False})
+    parsed = _counting_reads(monkeypatch)
+    page = site_page("nmpa-ggtg.html")
+    serve(site, source, page, etag=False, content_type="text/html; charset=iso-8859-1")
+    cycle(settings, [source], database)
+    assert parsed == [source.name]  # the text is another, whatever the bytes
