@@ -196,15 +196,8 @@ class Pipeline:
         if snapshot.digest == digest and self._still_the_list(source, items, snapshot):
             if dry_run:
                 return CheckReport(source, _dry_summary(source, items, Diff(unchanged=tuple(items))), fetched, items)
-            newest = newest_date(items)
-            summary = await self._write(
-                lambda s: record_unchanged(s, source, fetched, digest, utcnow(), started, page, newest)
-            )
+            summary = await self._poll(source, fetched, snapshot, digest, page, newest_date(items), started)
             if summary is not None:
-                answered = dataclasses.replace(
-                    snapshot, etag=fetched.etag, last_modified=fetched.last_modified, page=page, page_newest=newest
-                )
-                self._remember(source, answered)
                 return CheckReport(source, summary, fetched, items, Diff(unchanged=tuple(items)))
         if dry_run:
             diff = await self._in_store(self._compare, source, snapshot, items)
@@ -233,14 +226,30 @@ class Pipeline:
         assert snapshot.digest is not None
         if not still_fresh(source, snapshot.item_count, snapshot.page_newest, snapshot.last_new_at, utcnow()):
             return None
-        digest, newest = snapshot.digest, snapshot.page_newest
+        summary = await self._poll(source, fetched, snapshot, snapshot.digest, page, snapshot.page_newest, started)
+        return None if summary is None else CheckReport(source, summary, fetched)
+
+    async def _poll(
+        self,
+        source: Source,
+        fetched: Fetched,
+        snapshot: Snapshot,
+        digest: str,
+        page: str,
+        newest: dt.date | None,
+        started: dt.datetime,
+    ) -> CheckSummary | None:
+        """Record a poll of a page that lists what the store lists, and remember what it answered; None when
+        the store's listing or health says the check must be recorded the long way."""
         summary = await self._write(
             lambda s: record_unchanged(s, source, fetched, digest, utcnow(), started, page, newest)
         )
-        if summary is None:
-            return None
-        self._remember(source, dataclasses.replace(snapshot, etag=fetched.etag, last_modified=fetched.last_modified))
-        return CheckReport(source, summary, fetched)
+        if summary is not None:
+            answered = dataclasses.replace(
+                snapshot, etag=fetched.etag, last_modified=fetched.last_modified, page=page, page_newest=newest
+            )
+            self._remember(source, answered)
+        return summary
 
     @staticmethod
     def _still_the_list(source: Source, items: list[Item], snapshot: Snapshot) -> bool:
@@ -258,7 +267,7 @@ class Pipeline:
             for source, snapshot in zip(sources, load_snapshots(session, sources, listings=False), strict=True):
                 self._remember(source, snapshot)
 
-    def _snapshot(self, source: Source, dry_run: bool = False) -> Snapshot:
+    def _snapshot(self, source: Source, dry_run: bool) -> Snapshot:
         with self.sessions() as session:  # the listing's keys only for a dry run's read-only comparison
             return load_snapshot(session, source, listings=dry_run)
 

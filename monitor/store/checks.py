@@ -170,20 +170,12 @@ def _chunks(keys: Iterable[str]) -> Iterator[list[str]]:
         yield ordered[start : start + _CHUNK]
 
 
-def load_comparison(
-    session: Session, source: Source, snapshot: Snapshot, items: Sequence[Item]
-) -> tuple[dict[str, Item], list[Item]]:
-    """The stored rows a diff needs, without their texts: those of this page and of the last listing.
-
-    Nothing else of the source's history is read, so a check costs the same after ten thousand notices.
-    """
-    return compared_rows(session, source, snapshot.listing, items)
-
-
 def compared_rows(
     session: Session, source: Source, listing: Sequence[str], items: Sequence[Item]
 ) -> tuple[dict[str, Item], list[Item]]:
-    """`load_comparison` against a listing as given: the one just read in this transaction, or a snapshot's."""
+    """The stored rows a diff needs, without their texts: those of this page and of `listing` (the one just
+    read in this transaction, or a snapshot's). Nothing else of the source's history is read, so a check costs
+    the same after ten thousand notices."""
     known: dict[str, Item] = {}
     for chunk in _chunks([*(item.key for item in items), *listing]):
         for key, title, url, published, is_file in session.execute(_COMPARED, {"source": source.name, "keys": chunk}):
@@ -441,12 +433,18 @@ def record_success(session: Session, record: CheckRecord, stored: StoredSource |
         session.add(_change(gone, ChangeKind.GONE, now, {}))
 
     last_new_at = now if inserted else stored.last_new_at
-    status, reason = listing_health(source, record.items, last_new_at, now)
-    stayed_healthy = stored.status == Health.OK and status is Health.OK
     fetched = record.fetched
+    health, stayed_healthy = _health(
+        stored.status,
+        stored.consecutive_failures,
+        *listing_health(source, record.items, last_new_at, now),
+        now,
+        fetched,
+    )
     session.execute(
         _SUCCEEDED,
         {
+            **health,
             "of_source": source.name,
             "agency": source.agency,
             "region": source.region,
@@ -458,13 +456,7 @@ def record_success(session: Session, record: CheckRecord, stored: StoredSource |
             "etag": fetched.etag,
             "last_modified": fetched.last_modified,
             "config_hash": config_hash(source),
-            "status": status,
-            "status_reason": reason,
-            "consecutive_failures": 0 if status is Health.OK else stored.consecutive_failures + 1,
-            "last_checked_at": now,
             "last_ok_at": now,
-            "last_elapsed_s": fetched.elapsed_s,
-            "fetch_mode": fetched.mode,
             "item_count": len(record.items),
             "page_digest": record.page,
             "page_newest": newest_date(record.items),
@@ -638,16 +630,28 @@ def _earlier_sighting(
     return None if found is None else (found[0], found[1], found[2])
 
 
+def _health(
+    before: str, failures: int, status: Health, reason: str | None, now: dt.datetime, fetched: Fetched | None
+) -> tuple[dict[str, Any], bool]:
+    """The source row's health columns after a check, and whether it was healthy before and still is."""
+    columns: dict[str, Any] = {
+        "status": status,
+        "status_reason": reason,
+        "last_checked_at": now,
+        "consecutive_failures": 0 if status is Health.OK else failures + 1,
+    }
+    if fetched is not None:
+        columns |= {"last_elapsed_s": fetched.elapsed_s, "fetch_mode": fetched.mode}
+    return columns, before == Health.OK and status is Health.OK
+
+
 def _mark_health(
     state: SourceState, status: Health, reason: str | None, now: dt.datetime, fetched: Fetched | None
 ) -> bool:
     """Record the source's health; True when it was healthy before and still is (`stayed_healthy`)."""
-    stayed_healthy = state.status == Health.OK and status is Health.OK
-    state.status, state.status_reason, state.last_checked_at = status, reason, now
-    state.consecutive_failures = 0 if status is Health.OK else state.consecutive_failures + 1
-    if fetched is not None:
-        state.last_elapsed_s = fetched.elapsed_s
-        state.fetch_mode = fetched.mode
+    columns, stayed_healthy = _health(state.status, state.consecutive_failures, status, reason, now, fetched)
+    for name, value in columns.items():
+        setattr(state, name, value)
     return stayed_healthy
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import event, func, select
 
 from monitor.app import open_store
-from monitor.store.checks import listing_digest, load_comparison, load_snapshot, record_history
+from monitor.store.checks import compared_rows, listing_digest, load_snapshot, record_history
 from monitor.store.db import write_transaction
 from monitor.store.models import Change, Incident, Notice, Run, SourceState
 from monitor.values import Item
@@ -96,7 +96,7 @@ def test_a_change_reads_only_the_rows_of_this_page_and_the_last_listing(site, se
     page = [*first.items[1:], Item(key="fresh", title="新通知", url="https://x/fresh")]
     with database.sessions() as session:
         snapshot = load_snapshot(session, source)
-        known, listing = load_comparison(session, source, snapshot, page)
+        known, listing = compared_rows(session, source, snapshot.listing, page)
     assert set(known) == {item.key for item in first.items}  # "fresh" is new; no history row was read
     assert [item.key for item in listing] == [item.key for item in first.items]
 
