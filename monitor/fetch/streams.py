@@ -18,6 +18,8 @@ from collections.abc import Iterable
 
 import httpcore
 
+from monitor.fetch.tls import trusted
+
 # a server faster than the page's reader is paused above this many buffered bytes, resumed below the low mark
 _HIGH_WATER = 256 * 1024
 _LOW_WATER = 64 * 1024
@@ -150,7 +152,7 @@ class LoopStream(httpcore.AsyncNetworkStream):
         try:
             async with asyncio.timeout(timeout):
                 transport = await loop.start_tls(
-                    self._transport, self._connection, ssl_context, server_hostname=server_hostname
+                    self._transport, self._connection, trusted(ssl_context), server_hostname=server_hostname
                 )
         except TimeoutError:
             self._transport.close()

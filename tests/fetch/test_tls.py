@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from monitor.fetch import HttpFetcher, RequestOptions
+from monitor.fetch.tls import tls_verification
 from monitor.testing.localsite import LocalSite, Page
 from monitor.values import FetchOutcome
 from tests.helpers import quick_fetch
@@ -94,3 +95,22 @@ def test_insecure_tls_is_an_explicit_opt_in(https_site, caplog):
     fetched = fetch(https_site.url("/list.html"), insecure_tls=True)
     assert fetched.outcome is FetchOutcome.OK
     assert "verification is OFF" in caplog.text
+
+
+def test_the_ssl_cert_file_variable_names_the_trust_store_as_for_httpx(https_site, pki, monkeypatch):
+    tls_verification.cache_clear()
+    monkeypatch.setenv("SSL_CERT_FILE", str(pki / "ca.pem"))
+    fetched = fetch(https_site.url("/list.html"))
+    tls_verification.cache_clear()  # the next test's fetcher must not trust the test CA
+    assert fetched.outcome is FetchOutcome.OK and fetched.text == "<li>细胞</li>"
+
+
+def test_the_trust_store_is_read_at_the_first_handshake_not_for_plain_http(https_site):
+    tls_verification.cache_clear()
+    context = tls_verification(None, False)
+    with LocalSite() as plain:
+        plain.set("/list.html", Page(b"<li>plain</li>"))
+        assert fetch(plain.url("/list.html")).outcome is FetchOutcome.OK
+    assert context.cert_store_stats()["x509_ca"] == 0  # ~3 MB and ~30 ms a plain-HTTP run never pays
+    assert fetch(https_site.url("/list.html")).outcome is FetchOutcome.ERROR  # verified against the bundle
+    assert context.cert_store_stats()["x509_ca"] > 100
