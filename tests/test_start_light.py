@@ -5,18 +5,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import ROOT, deployment, local_source, run_cli, serve, site_page
+from tests.helpers import ROOT, deployment, local_source, next_day, run_cli, serve, site_page
 
 HEAVY = ("sqlalchemy", "httpx", "alembic", "apprise", "playwright", "jinja2", "starlette", "opencc", "pypdf", "docx")
-# what one cycle never needs: the daemon's scheduler, httpx's own command line (Rich's syntax highlighter
-# and Pygments with it), a live progress display nobody sees, and parsers for attachments and undeclared
-# encodings the cycle's pages do not have
+# what one cycle never needs: the daemon's scheduler, httpx's own command line (Pygments with it), Rich
+# when its output is no terminal (plain lines there; a package is loaded whenever any module of it is, so
+# "rich" stands for all of Rich), and parsers for attachments and undeclared encodings the cycle's pages
+# do not have
 SPARED = (
     "apscheduler",
     "multiprocessing",
     "pygments",
-    "rich.syntax",
-    "rich.progress",
+    "rich",
     "xml.etree",
     "charset_normalizer",
 )
@@ -61,21 +61,38 @@ def test_a_check_that_alerts_nobody_on_a_current_schema_loads_only_the_store_and
     assert loaded_after(code) == {"sqlalchemy", "httpx"}  # no Alembic, Jinja, apprise, OpenCC or browser
 
 
-def test_run_once_loads_no_scheduler_highlighter_live_display_or_spare_parser(site, tmp_path: Path):
+def quiet_deployment(site, tmp_path: Path) -> dict[str, str]:
+    """One local source, no channels (nothing to send), its baseline already stored (and the schema made:
+    the probe finds it current)."""
     env = deployment(tmp_path, site, "mailto://unused")
-    (tmp_path / "cgt-monitor.toml").write_text(  # no channels: nothing to send
+    (tmp_path / "cgt-monitor.toml").write_text(
         f'data_dir = "{tmp_path}"\n[fetch]\nper_host_min_delay_s = 0.0\nretries = 0\n', encoding="utf-8"
     )
     serve(site, local_source(site, "nmpa-ggtg"), site_page("nmpa-ggtg.html"))
-    baseline = run_cli("run", "--once", env=env)  # the schema is made here: the probe finds it current
+    baseline = run_cli("run", "--once", env=env)
     assert baseline.returncode == 0, baseline.stderr
-    code = (
+    return env
+
+
+def command(*args: str) -> str:
+    """The console entry point run in the probe's process (its stdout and stderr are pipes)."""
+    return (
         "import sys\n"
-        "sys.argv = ['cgt-monitor', 'run', '--once']\n"
+        f"sys.argv = ['cgt-monitor', *{args!r}]\n"
         "from monitor.cli import main\n"
         "try:\n"
         "    main()\n"
         "except SystemExit as exit:\n"
         "    assert not exit.code, exit.code\n"
     )
-    assert loaded_after(code, HEAVY + SPARED, env) == {"sqlalchemy", "httpx"}
+
+
+def test_run_once_loads_no_scheduler_highlighter_rich_or_spare_parser(site, tmp_path: Path):
+    env = quiet_deployment(site, tmp_path)
+    assert loaded_after(command("run", "--once"), HEAVY + SPARED, env) == {"sqlalchemy", "httpx"}
+
+
+def test_a_check_into_a_pipe_loads_no_rich(site, tmp_path: Path):
+    env = quiet_deployment(site, tmp_path)
+    serve(site, local_source(site, "nmpa-ggtg"), next_day(site_page("nmpa-ggtg.html")))  # rows to print, two new
+    assert loaded_after(command("check", "nmpa-ggtg"), SPARED, env) == set()

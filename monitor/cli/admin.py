@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from monitor.cli.base import (
     Context,
@@ -212,6 +210,8 @@ def deliveries_list(ctx: typer.Context) -> None:
     """List pending and given-up deliveries."""
     if ctx.invoked_subcommand is not None:
         return
+    from rich.table import Table
+
     from monitor.app import open_store
     from monitor.store.outbox import unsent
 
@@ -264,6 +264,8 @@ def deliveries_retry(ctx: typer.Context) -> None:
 @notify_app.command("test")
 def notify_test(ctx: typer.Context, channel: str) -> None:
     """Send a sample alert through CHANNEL and report each service's result."""
+
+    from rich.text import Text
 
     from monitor.alert.render import AlertNotice, render
     from monitor.alert.send import AppriseSender

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TextIO, cast
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from monitor.config import ConfigError, Settings, Source, load_settings, load_sources
 from monitor.config.settings import read_settings, resolve_config_path
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -38,18 +42,119 @@ config_app = typer.Typer(rich_markup_mode=None, help="The deployment settings.",
 app.add_typer(notify_app, name="notify")
 app.add_typer(config_app, name="config")
 
-console = Console()
-errors = Console(stderr=True)
+
+class _LazyConsole:
+    """A Rich console made at its first use. Output that is no terminal (cron's mail, the journal, a pipe) is
+    written as plain lines without one, so such runs never import Rich (~1.4 MB and ~30 ms at a start)."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._made: Console | None = None
+
+    def real(self) -> Console:
+        if self._made is None:
+            from rich.console import Console
+
+            self._made = Console(stderr=self._stderr)
+        return self._made
+
+    def __getattr__(self, name: str) -> Any:  # asked only for what the proxy lacks: the console's own names
+        if name in ("_stderr", "_made"):  # not set yet (a copy being made): no console to ask
+            raise AttributeError(name)
+        return getattr(self.real(), name)
+
+
+_stdout_console = _LazyConsole(stderr=False)
+_stderr_console = _LazyConsole(stderr=True)
+console = cast("Console", _stdout_console)
+errors = cast("Console", _stderr_console)
+
+
+def _stream(stderr: bool) -> TextIO | None:
+    stream = sys.stderr if stderr else sys.stdout
+    return getattr(stream, "rich_proxied_file", stream)  # the file behind a live display's redirect, as Rich's
+
+
+def on_terminal(stderr: bool = False) -> bool:
+    """Whether stdout (or stderr) is a terminal, asked without Rich: the question Rich's Console.is_terminal
+    asks of a plain stream (its TTY_COMPATIBLE and FORCE_COLOR overrides, then the stream's isatty()), so the
+    plain lines and the console never disagree about where they are."""
+    tty_compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if tty_compatible in ("0", "1"):
+        return tty_compatible == "1"
+    force_color = os.environ.get("FORCE_COLOR")
+    if force_color is not None:
+        return force_color != ""
+    stream = _stream(stderr)
+    try:
+        return stream is not None and stream.isatty()
+    except ValueError:  # closed
+        return False
+
+
+_DROPPED = str.maketrans(dict.fromkeys((7, 8, 11, 12, 13)))  # what rich.text.Text drops: BEL BS VT FF CR
+
+
+def _write(text: str, stderr: bool = False) -> None:
+    """Text as it is, flushed at once (as Rich flushes each print, so stdout and stderr interleave as they
+    happen)."""
+    stream = _stream(stderr)
+    if stream is None:  # no stream at all (pythonw, a detached service): Rich writes nowhere too
+        return
+    stream.write(text)
+    stream.flush()
+
+
+def _write_line(text: str, stderr: bool = False) -> None:
+    """A line as Rich writes a soft-wrapped Text where there is no terminal: those control codes dropped, tabs
+    laid out, nothing wrapped."""
+    _write(_expand_tabs(text.translate(_DROPPED)) + "\n", stderr)
+
+
+def _expand_tabs(text: str) -> str:
+    """Each tab to the next multiple of 8 columns, as Rich lays it out: a wide (CJK) character takes two
+    columns, a combining mark or control character none."""
+    if "\t" not in text:
+        return text
+    import unicodedata
+
+    def width(char: str) -> int:
+        if unicodedata.combining(char) or ord(char) < 32 or 0x7F <= ord(char) < 0xA0:
+            return 0
+        return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+    lines = []
+    for line in text.split("\n"):
+        column, parts = 0, []
+        for char in line:
+            if char == "\t":
+                parts.append(" " * (8 - column % 8))
+                column += 8 - column % 8
+            else:
+                parts.append(char)
+                column += width(char)
+        lines.append("".join(parts))
+    return "\n".join(lines)
 
 
 def complain(label: str, text: str, style: str = "red") -> None:
     """A message on stderr; `text` (which quotes users' files and sites' pages) printed verbatim, never
     read as Rich markup."""
+    if not on_terminal(stderr=True):
+        _write_line(f"{label}: {text}", stderr=True)
+        return
+    from rich.text import Text
+
     errors.print(Text.assemble((f"{label}: ", style), text), highlight=False, soft_wrap=True)
 
 
 def say(text: str) -> None:
     """A line on stdout, verbatim."""
+    if not on_terminal():
+        _write_line(text)
+        return
+    from rich.text import Text
+
     console.print(Text(text), highlight=False, soft_wrap=True)
 
 
@@ -87,7 +192,7 @@ class _Unseen:
 
 def progress_bar() -> Bar:
     """A progress bar on stderr for long work; it leaves no trace when it is done (or when not a terminal)."""
-    if not errors.is_terminal:
+    if not on_terminal(stderr=True):
         return _Unseen()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -96,13 +201,15 @@ def progress_bar() -> Bar:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=errors,
+        console=_stderr_console.real(),
         transient=True,
     )
 
 
 def cell(value: object) -> Text:
     """A table cell shown as written: a title like "[2026]第3号" is not markup."""
+    from rich.text import Text
+
     return Text("" if value is None else str(value))
 
 
@@ -212,6 +319,8 @@ def _summary_rows(reports: list[Any]) -> tuple[list[tuple[object, ...]], int]:
 
 def summary_table(reports: list[Any], title: str) -> Table:
     """One row per source; in a long list, sources that were checked and had nothing new share the caption."""
+    from rich.table import Table
+
     rows, quiet = _summary_rows(reports)
     table = Table(title=title, caption=f"{quiet} other source(s) checked: nothing new" if quiet else None)
     for column in _SUMMARY_COLUMNS:
@@ -225,15 +334,19 @@ def print_summary(reports: list[Any], title: str) -> None:
     """The summary table on a terminal; elsewhere (cron's mail, the journal, a pipe) the same rows as
     tab-separated lines, which grep and awk read and which cost nothing to lay out: Rich measuring every
     cell of a thousand-row table took longer than some of the checks it reports."""
-    if console.is_terminal:
+    if on_terminal():
         console.print(summary_table(reports, title))
         return
     rows, quiet = _summary_rows(reports)
-    lines = [f"{title}: {len(reports)} source(s)", "\t".join(_SUMMARY_COLUMNS)]
-    lines += ["\t".join(_one_line(value) for value in row) for row in rows]
+    lines = [f"{title}: {len(reports)} source(s)", *_tab_separated(_SUMMARY_COLUMNS, rows)]
     if quiet:
         lines.append(f"{quiet} other source(s) checked: nothing new")
-    console.file.write("\n".join(lines) + "\n")
+    _write("\n".join(lines) + "\n")
+
+
+def _tab_separated(columns: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> list[str]:
+    """A header line and one line per row, each value on one line (a tab-separated file's rows)."""
+    return ["\t".join(columns), *("\t".join(_one_line(value) for value in row) for row in rows)]
 
 
 def _one_line(value: object) -> str:
@@ -262,7 +375,11 @@ def print_outcomes(reports: list[Any], dispatch: Any | None = None, timezone: st
         complain("delivery failed", error, style="yellow")
 
 
+_REPORT_COLUMNS = ("published", "relevant", "new", "title", "terms", "url")
+
+
 def print_report(report: Any, as_json: bool) -> None:
+    """What one check found: JSON lines; a table on a terminal; else tab-separated lines, as `print_summary`'s."""
     from monitor.classify import default_classifier
 
     # at a baseline every item is new to the store (and none is alerted): said so, not hidden
@@ -289,28 +406,38 @@ def print_report(report: Any, as_json: bool) -> None:
         if report.summary.reason:
             complain(f"{report.source.name}: {report.summary.outcome}", report.summary.reason)
         return
-    table = Table(title=f"{report.source.name} — {report.source.url}")
-    for column in ("published", "relevant", "new", "title", "terms", "url"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(
-            *map(
-                cell,
-                (
-                    row["published"],
-                    row["level"] if row["relevant"] else "",  # title, or body: found in the text
-                    "new" if row["new"] else "",
-                    row["title"],
-                    ", ".join(row["terms"]),
-                    row["url"],
-                ),
-            )
+    cells = [
+        (
+            row["published"],
+            row["level"] if row["relevant"] else "",  # title, or body: found in the text
+            "new" if row["new"] else "",
+            row["title"],
+            ", ".join(row["terms"]),
+            row["url"],
         )
-    console.print(table)
+        for row in rows
+    ]
+    title = f"{report.source.name} — {report.source.url}"
     s = report.summary
-    console.print(
-        f"outcome: [bold]{s.outcome}[/]  items: {len(rows)}  new: {s.new}  changed: {s.changed}  "
-        f"gone: {s.gone}" + (f"  alerts queued: {s.deliveries}" if s.deliveries else "")
+    counts = f"items: {len(rows)}  new: {s.new}  changed: {s.changed}  gone: {s.gone}" + (
+        f"  alerts queued: {s.deliveries}" if s.deliveries else ""
     )
+    if on_terminal():
+        console.print(_report_table(title, cells))
+        console.print(f"outcome: [bold]{s.outcome}[/]  {counts}")
+    else:
+        lines = [f"{title}: {len(rows)} item(s)", *_tab_separated(_REPORT_COLUMNS, cells)]
+        _write("\n".join([*lines, f"outcome: {s.outcome}  {counts}"]) + "\n")
     if s.reason:
         complain(str(s.outcome), s.reason)
+
+
+def _report_table(title: str, cells: Sequence[tuple[object, ...]]) -> Table:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in _REPORT_COLUMNS:
+        table.add_column(column, overflow="fold")
+    for row in cells:
+        table.add_row(*map(cell, row))
+    return table

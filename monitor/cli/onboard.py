@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from monitor.cli.base import Context, cell, complain, console, errors, sources_app
 
@@ -28,6 +27,8 @@ def sources_suggest(
 ) -> None:
     """Propose a [[source]] table for a list page and show what it extracts. The table goes to stdout
     (paste it into sources.toml, then `sources test NAME --file FILE`); the preview to stderr."""
+    from rich.table import Table
+
     from monitor.check.draft import PageUnavailable, draft_source, fetch_page, page_address, read_page
     from monitor.extract.suggest import NoListFound
 
@@ -65,6 +66,8 @@ def sources_verify(
     """Fetch each source live through its fetch mode and judge what came: items, newest date, links in the
     key's form, page 2, blocked / rot / moved, time taken. Exits 1 when any source fails."""
     import json
+
+    from rich.table import Table
 
     from monitor.check.verify import verify_sources
 

@@ -8,7 +8,6 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from monitor.cli import filters
 from monitor.cli.base import (
@@ -117,6 +116,8 @@ def classify(
 
 
 def _explain(text: str, verdict: Any) -> None:
+    from rich.table import Table
+
     verdict_text = "[green]relevant[/]" if verdict.relevant else "[dim]not relevant[/]"
     table = Table(title=f"{text}", caption=f"{verdict_text} · score {verdict.score:+.1f}", show_header=True)
     for column in ("term", "where", "topic", "weight"):
