@@ -106,35 +106,9 @@ def _write(text: str, stderr: bool = False) -> None:
 
 
 def _write_line(text: str, stderr: bool = False) -> None:
-    """A line as Rich writes a soft-wrapped Text where there is no terminal: those control codes dropped, tabs
-    laid out, nothing wrapped."""
-    _write(_expand_tabs(text.translate(_DROPPED)) + "\n", stderr)
-
-
-def _expand_tabs(text: str) -> str:
-    """Each tab to the next multiple of 8 columns, as Rich lays it out: a wide (CJK) character takes two
-    columns, a combining mark or control character none."""
-    if "\t" not in text:
-        return text
-    import unicodedata
-
-    def width(char: str) -> int:
-        if unicodedata.combining(char) or ord(char) < 32 or 0x7F <= ord(char) < 0xA0:
-            return 0
-        return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-
-    lines = []
-    for line in text.split("\n"):
-        column, parts = 0, []
-        for char in line:
-            if char == "\t":
-                parts.append(" " * (8 - column % 8))
-                column += 8 - column % 8
-            else:
-                parts.append(char)
-                column += width(char)
-        lines.append("".join(parts))
-    return "\n".join(lines)
+    """A line as Rich writes a soft-wrapped Text where there is no terminal (control codes from sites' pages
+    dropped, nothing wrapped), except that a tab stays a tab: a pipe's reader is a program."""
+    _write(text.translate(_DROPPED) + "\n", stderr)
 
 
 def complain(label: str, text: str, style: str = "red") -> None:

@@ -1,4 +1,4 @@
-"""Output without Rich where there is no terminal, the same bytes Rich wrote there; Rich's tables on one."""
+"""Output without Rich where there is no terminal, the bytes Rich wrote there (tabs kept); Rich's tables on one."""
 
 import io
 import os
@@ -17,8 +17,6 @@ from tests.helpers import deployment, next_day, run_cli, site_page
 AWKWARD = [
     "plain",
     "[bold]not markup[/]",
-    "a\tb\tc",
-    "宽\t字\tx",
     "line\r\nbreak\x07 bell",
     "trailing   ",
     "\x1b[31mescaped\x1b[0m",
@@ -42,6 +40,12 @@ def test_say_and_complain_into_a_pipe_write_what_rich_wrote_there(text, capsys, 
     say(text)
     complain("error", text)
     assert capsys.readouterr() == (said.getvalue(), complained.getvalue())
+
+
+def test_a_tab_into_a_pipe_stays_a_tab(capsys, no_overrides):
+    say("宽\t字\tx")
+    complain("error", "a\tb")
+    assert capsys.readouterr() == ("宽\t字\tx\n", "error: a\tb\n")
 
 
 @pytest.mark.parametrize(
