@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +28,7 @@ from monitor.extract.signals import newest_date
 from monitor.memo import by_identity
 from monitor.store import outbox
 from monitor.store.db import insert_ignore, insert_ignoring
+from monitor.store.inlist import chunks
 from monitor.store.listing import listed_items, listing_health
 from monitor.store.models import Change, Notice, Run, SourceState
 from monitor.values import (
@@ -136,7 +137,7 @@ def load_snapshots(session: Session, sources: Sequence[Source], listings: bool =
         *((state.listing,) if listings else ()),
     )
     rows = {}
-    for chunk in _chunks(source.name for source in sources):
+    for chunk in chunks(source.name for source in sources):
         rows.update({row.name: row for row in session.execute(select(*columns).where(state.name.in_(chunk)))})
     snapshots = []
     for source in sources:
@@ -161,15 +162,6 @@ def load_snapshots(session: Session, sources: Sequence[Source], listings: bool =
     return snapshots
 
 
-_CHUNK = 500  # keys per IN (...) list, well under every driver's limit on bound parameters
-
-
-def _chunks(keys: Iterable[str]) -> Iterator[list[str]]:
-    ordered = sorted(set(keys))
-    for start in range(0, len(ordered), _CHUNK):
-        yield ordered[start : start + _CHUNK]
-
-
 def compared_rows(
     session: Session, source: Source, listing: Sequence[str], items: Sequence[Item]
 ) -> tuple[dict[str, Item], list[Item]]:
@@ -177,7 +169,7 @@ def compared_rows(
     read in this transaction, or a snapshot's). Nothing else of the source's history is read, so a check costs
     the same after ten thousand notices."""
     known: dict[str, Item] = {}
-    for chunk in _chunks([*(item.key for item in items), *listing]):
+    for chunk in chunks([*(item.key for item in items), *listing]):
         for key, title, url, published, is_file in session.execute(_COMPARED, {"source": source.name, "keys": chunk}):
             known[key] = Item(key=key, title=title, url=url, published=published, file=is_file)
     return known, [known[key] for key in listing if key in known]
@@ -187,7 +179,7 @@ def load_details(session: Session, source: Source, keys: Iterable[str]) -> dict[
     """What following these notices read before, by key (only those that were followed)."""
     details: dict[str, Detail] = {}
     columns = (Notice.key, Notice.body, Notice.detail_published, Notice.attachments, Notice.attachment_text)
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         query = select(*columns, Notice.detail_error).where(Notice.source_name == source.name, Notice.key.in_(chunk))
         for key, body, published, attachments, attachment_text, error in session.execute(query):
             if body is None and not attachments and error is None:
@@ -418,10 +410,10 @@ def record_success(session: Session, record: CheckRecord, stored: StoredSource |
 
     current = set(current_keys)
     left = [key for key in stored.listing if key not in current]
-    for chunk in _chunks(left):  # scrolled off or taken down: no longer listed
+    for chunk in chunks(left):  # scrolled off or taken down: no longer listed
         session.execute(_UNLISTED, {"source": source.name, "keys": chunk})
     # the rows this transaction inserted are listed and seen now already
-    for chunk in _chunks(key for key in current_keys if key not in inserted):
+    for chunk in chunks(key for key in current_keys if key not in inserted):
         session.execute(_LISTED, {"source": source.name, "keys": chunk, "now": now})
     for item in diff.gone:
         gone = session.scalars(
@@ -713,7 +705,7 @@ def record_history(
 ) -> int:
     """Older notices from back-fill pages: known from now on, never alerted, not part of the page-1 listing."""
     known: set[str] = set()
-    for chunk in _chunks(item.key for item in items):
+    for chunk in chunks(item.key for item in items):
         query = select(Notice.key).where(Notice.source_name == source.name, Notice.key.in_(chunk))
         known.update(session.scalars(query))
     added = 0

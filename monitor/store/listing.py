@@ -15,18 +15,19 @@ from sqlalchemy.orm import Session
 from monitor.config.sources import Source
 from monitor.extract.dates import SHANGHAI
 from monitor.extract.signals import frozen, read_signals
+from monitor.store.inlist import chunks
 from monitor.store.models import Notice
 from monitor.values import Health, Item
 
 
 def listed_items(session: Session, name: str, keys: Sequence[str]) -> list[Item]:
     """The source's last list page as stored (its keys in page order)."""
-    rows = session.execute(
-        select(Notice.key, Notice.title, Notice.url, Notice.published).where(
-            Notice.source_name == name, Notice.key.in_(keys)
-        )
-    )
-    by_key = {key: Item(key=key, title=title, url=url, published=published) for key, title, url, published in rows}
+    columns = (Notice.key, Notice.title, Notice.url, Notice.published)
+    by_key: dict[str, Item] = {}
+    for chunk in chunks(keys):
+        query = select(*columns).where(Notice.source_name == name, Notice.key.in_(chunk))
+        for key, title, url, published in session.execute(query):
+            by_key[key] = Item(key=key, title=title, url=url, published=published)
     return [by_key[key] for key in keys if key in by_key]
 
 
