@@ -24,8 +24,10 @@ from monitor.store import leases
 from monitor.store.db import write_refusal, write_transaction
 from monitor.store.models import utcnow
 from monitor.store.outbox import this_process
+from monitor.store.retention import prune_runs
 
 log = logging.getLogger(__name__)
+_PRUNE_AFTER_START_S = 300  # once the first checks are under way, then daily
 
 
 class Daemon:
@@ -115,6 +117,23 @@ class Daemon:
                 return
             fault(log, "dispatch failed")
 
+    async def _prune_runs(self) -> None:
+        days = self.pipeline.settings.keep_runs_days
+        if self._stop.is_set() or self.health.refused or not days:
+            return
+        self._track_current_task()
+        before = utcnow() - dt.timedelta(days=days)
+        try:
+            deleted = await asyncio.to_thread(prune_runs, self.pipeline.sessions, before, stop=self._stop.is_set)
+        except Exception as exc:  # the record is kept a day longer; checks go on
+            if (why := write_refusal(exc)) is not None:
+                await self.health.note(why)
+                return
+            fault(log, "pruning the record of checks failed")
+            return
+        if deleted:
+            log.info("deleted %d records of checks older than %d days", deleted, days)
+
     async def _store_health(self) -> None:
         """While the store refuses writes: try it again; once it takes them, run what waited for it."""
         if self._stop.is_set() or not self.health.refused:
@@ -151,6 +170,13 @@ class Daemon:
             IntervalTrigger(seconds=self.pipeline.settings.ops.store_probe_s),
             id="store-health",
             name="probe a database that refuses writes",
+        )
+        scheduler.add_job(
+            self._prune_runs,
+            IntervalTrigger(hours=24),
+            id="prune-runs",
+            name="delete old records of checks",
+            next_run_time=_in_seconds(_PRUNE_AFTER_START_S, scheduler),
         )
         self._scheduler = scheduler
         return scheduler

@@ -45,6 +45,7 @@ def test_one_job_per_source_with_jitter_coalesce_and_no_overlap():
     assert nmpa.trigger.jitter
     assert "dispatch" in jobs
     assert jobs["store-health"].trigger.interval.total_seconds() == Settings().ops.store_probe_s
+    assert jobs["prune-runs"].trigger.interval.total_seconds() == 24 * 3600
 
 
 def test_sigterm_finishes_the_in_flight_check_and_exits_cleanly(tmp_path, site, inbox):

@@ -8,6 +8,7 @@ from monitor.app import open_store
 from monitor.store.db import current_revision, head_revision
 from monitor.store.models import Change, Delivery
 from tests.helpers import in_pipeline, local_source, next_day, seeded, serve, site_page
+from tests.store.test_retention import prunes_as_it_should
 
 pytestmark = pytest.mark.postgres
 
@@ -45,3 +46,7 @@ def test_a_full_cycle_on_postgres(pg_database, site, inbox, tmp_path, settings_f
     with database.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Change)) == 2
     database.engine.dispose()
+
+
+def test_old_runs_are_pruned_on_postgres(pg_database, settings_for):
+    prunes_as_it_should(open_store(settings_for(database_url=pg_database)))
