@@ -222,7 +222,7 @@ class Settings(BaseModel):
     # a document reposted by another source within this many days is one notice with several sightings
     duplicate_window_days: int = Field(default=30, ge=0)
     # the daemon deletes the record of checks (runs) older than this many days, once a day; 0 keeps all
-    keep_runs_days: int = Field(default=180, ge=0)
+    keep_runs_days: int = Field(default=180, ge=0, le=36_500)
     channels: dict[str, Channel] = Field(default_factory=dict)
     subscription: list[Subscription] = Field(default_factory=list)
 

@@ -33,14 +33,19 @@ def prune_runs(
     its own transaction, so a stop (`stop()` true) or a crash between batches leaves a consistent store."""
     failed = [outcome.value for outcome in CheckOutcome if outcome.failed]
     with sessions() as session:
+        # the newest id among the old rows (by the index on finished_at): batches read no further, so the last
+        # one does not scan the recent rows, as it would in id order, while it holds the write lock
+        last = session.scalar(select(func.max(Run.id)).where(Run.finished_at < before))
+        if last is None:
+            return 0
         kept = list(session.scalars(select(func.max(Run.id)).where(Run.outcome.in_(failed)).group_by(Run.source_name)))
     doomed = (
         select(_RUNS.c.id)
-        .where(_RUNS.c.finished_at < before, _RUNS.c.outcome != CheckOutcome.BASELINE.value)
+        .where(_RUNS.c.id <= last, _RUNS.c.finished_at < before, _RUNS.c.outcome != CheckOutcome.BASELINE.value)
         .order_by(_RUNS.c.id)
         .limit(batch)
     )
-    if kept:
+    if kept := [ident for ident in kept if ident <= last]:
         doomed = doomed.where(_RUNS.c.id.not_in(kept))
     deleted = 0
     while not stop():

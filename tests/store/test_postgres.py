@@ -49,4 +49,6 @@ def test_a_full_cycle_on_postgres(pg_database, site, inbox, tmp_path, settings_f
 
 
 def test_old_runs_are_pruned_on_postgres(pg_database, settings_for):
-    prunes_as_it_should(open_store(settings_for(database_url=pg_database)))
+    database = open_store(settings_for(database_url=pg_database))
+    prunes_as_it_should(database)
+    database.engine.dispose()

@@ -10,6 +10,7 @@ from monitor.scheduler import Daemon
 from monitor.store.db import write_transaction
 from monitor.store.models import Run
 from monitor.store.retention import prune_runs
+from tests.store.test_checks import statements
 
 NOW = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 
@@ -61,9 +62,14 @@ def test_a_stop_between_batches_leaves_the_rest_for_the_next_time(settings_for):
     assert prune_runs(database.sessions, NOW - dt.timedelta(days=180), batch=4) == 6
 
 
-async def daemon_prunes(settings, database):
+async def daemon_prunes(settings, database, stopping=False, refused=False):
     async with running_pipeline(settings, database=database) as pipeline:
-        await Daemon(pipeline, [])._prune_runs()
+        daemon = Daemon(pipeline, [])
+        if stopping:
+            daemon.stop()
+        if refused:
+            await daemon.health.note("the disk is full")
+        await daemon._prune_runs()
 
 
 def test_the_daemon_prunes_by_the_configured_days_and_not_at_all_with_zero(settings_for):
@@ -81,3 +87,28 @@ def test_the_daemon_prunes_by_the_configured_days_and_not_at_all_with_zero(setti
         asyncio.run(daemon_prunes(settings, database))
         with database.sessions() as session:
             assert session.scalar(select(func.count()).select_from(Run)) == remaining
+
+
+def test_the_daemon_leaves_the_record_alone_while_stopping_or_while_the_store_refuses_writes(settings_for):
+    settings = settings_for().model_copy(update={"keep_runs_days": 30})
+    database = open_store(settings)
+    at = dt.datetime.now(dt.UTC) - dt.timedelta(days=60)
+    with write_transaction(database.sessions) as session:
+        session.add(Run(source_name="a", started_at=at, finished_at=at, outcome="ok"))
+    asyncio.run(daemon_prunes(settings, database, stopping=True))
+    asyncio.run(daemon_prunes(settings, database, refused=True))
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Run)) == 1
+    asyncio.run(daemon_prunes(settings, database))
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Run)) == 0
+
+
+def test_only_rows_up_to_the_newest_old_one_are_read_for_deletion(settings_for):
+    database = open_store(settings_for())
+    add_runs(database, "a", [(200, "ok"), (190, "ok"), (1, "ok")])
+    with statements(database.engine) as sql:
+        assert prune_runs(database.sessions, NOW - dt.timedelta(days=180)) == 2
+    deletes = [s for s in sql if s.startswith("DELETE")]
+    assert deletes and all("runs.id <= ?" in s for s in deletes)
+    assert prune_runs(database.sessions, NOW - dt.timedelta(days=180)) == 0
