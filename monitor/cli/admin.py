@@ -46,6 +46,30 @@ def db_upgrade(ctx: typer.Context) -> None:
     console.print(f"database at revision {current_revision(engine)}: {engine.url.render_as_string()}")
 
 
+@db_app.command("prune")
+def db_prune(
+    ctx: typer.Context,
+    days: Annotated[
+        int | None, typer.Option("--days", min=1, max=36_500, help="Keep this many days (default: keep_runs_days).")
+    ] = None,
+) -> None:
+    """Delete the record of checks (runs) older than keep_runs_days, as the daemon does once a day; for a
+    deployment that runs `run --once` from cron. Baselines, each source's newest failure, notices, the change
+    log and deliveries are kept."""
+    from monitor.app import open_store
+    from monitor.store.models import utcnow
+    from monitor.store.retention import prune_runs
+
+    settings: Settings = ctx.obj.settings()
+    keep = settings.keep_runs_days if days is None else days
+    if not keep:
+        say("keep_runs_days = 0: every run is kept")
+        return
+    database = open_store(settings)
+    deleted = prune_runs(database.sessions, utcnow() - dt.timedelta(days=keep))
+    say(f"deleted {deleted} records of checks older than {keep} days")
+
+
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to write them, e.g. /etc/cgt-monitor.")] = Path("."),

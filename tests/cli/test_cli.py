@@ -89,6 +89,32 @@ def test_db_upgrade_creates_the_schema(tmp_path):
     assert (tmp_path / "cgt-monitor.db").exists()
 
 
+def test_db_prune_deletes_old_check_records_for_a_cron_deployment(tmp_path):
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from monitor.app import open_store
+    from monitor.config.settings import Settings
+    from monitor.store.db import write_transaction
+    from monitor.store.models import Run
+
+    database = open_store(Settings(data_dir=tmp_path))
+    now = dt.datetime.now(dt.UTC)
+    with write_transaction(database.sessions) as session:
+        for age in (400, 40, 1):
+            at = now - dt.timedelta(days=age)
+            session.add(Run(source_name="a", started_at=at, finished_at=at, outcome="ok"))
+    result = run_cli("--data-dir", str(tmp_path), "db", "prune")  # keep_runs_days: 180
+    assert result.returncode == 0, result.stderr
+    assert "deleted 1 records of checks older than 180 days" in result.stdout + result.stderr
+    result = run_cli("--data-dir", str(tmp_path), "db", "prune", "--days", "30")
+    assert result.returncode == 0 and "deleted 1 " in result.stdout + result.stderr
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Run)) == 1
+    database.engine.dispose()
+
+
 def test_the_demo_runs_offline_and_alerts(tmp_path):
     result = run_cli("demo", "--demo-dir", str(tmp_path), timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
