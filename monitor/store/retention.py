@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.store.db import write_transaction
 from monitor.store.models import Run
+from monitor.store.queries import last_failures
 from monitor.values import CheckOutcome
 
 _RUNS: Table = Run.__table__  # type: ignore[assignment]
@@ -31,14 +32,14 @@ def prune_runs(
 ) -> int:
     """Delete the runs that finished before `before` and are not kept; returns how many went. Each batch is
     its own transaction, so a stop (`stop()` true) or a crash between batches leaves a consistent store."""
-    failed = [outcome.value for outcome in CheckOutcome if outcome.failed]
     with sessions() as session:
         # the newest id among the old rows (by the index on finished_at): batches read no further, so the last
         # one does not scan the recent rows, as it would in id order, while it holds the write lock
         last = session.scalar(select(func.max(Run.id)).where(Run.finished_at < before))
         if last is None:
             return 0
-        kept = list(session.scalars(select(func.max(Run.id)).where(Run.outcome.in_(failed)).group_by(Run.source_name)))
+        # what `sources` and the web page show as each source's last failure, however old
+        kept = [run.id for run in last_failures(session).values()]
     doomed = (
         select(_RUNS.c.id)
         .where(_RUNS.c.id <= last, _RUNS.c.finished_at < before, _RUNS.c.outcome != CheckOutcome.BASELINE.value)
